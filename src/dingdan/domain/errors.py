@@ -1,0 +1,100 @@
+"""The one error tree of Dingdan's rules.
+
+    DomainError                      every refusal a user can cause (a 4xx, never a 500)
+    ├── ValidationFailed             input breaks a rule; ``details`` names the fields
+    │   └── AmountsInconsistent      subtotal/total do not add up
+    ├── IllegalTransition            an action not allowed from the order's status
+    ├── InsufficientStock            no warehouse can serve the order; names the short lines
+    ├── NotFound                     no such order, product, warehouse…
+    ├── Conflict
+    │   ├── VersionConflict          someone changed the object since the caller read it
+    │   ├── IdempotencyConflict      same key, different body
+    │   └── AlreadyExists            unique natural key already taken (SKU, warehouse code)
+    ├── Unauthenticated              no or bad credentials
+    └── Forbidden                    authenticated, but not allowed
+
+Each class carries a stable machine-readable ``code``; ``web/errors.py`` maps them once to
+HTTP statuses and to messages in the user's language (the ``params`` fill the message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field-level problem: a dotted location, a stable code and an English hint."""
+
+    loc: str
+    code: str
+    message: str
+
+
+class DomainError(Exception):
+    code = "DOMAIN_ERROR"
+
+    def __init__(self, params: dict[str, Any] | None = None,
+                 details: list[FieldError] | None = None) -> None:
+        self.params: dict[str, Any] = params or {}
+        self.details: list[FieldError] = details or []
+        super().__init__(self.code, self.params, [d.loc for d in self.details])
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_FAILED"
+
+
+class AmountsInconsistent(ValidationFailed):
+    code = "AMOUNTS_INCONSISTENT"
+
+
+class IllegalTransition(DomainError):
+    code = "ILLEGAL_TRANSITION"
+
+
+class InsufficientStock(DomainError):
+    code = "INSUFFICIENT_STOCK"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class VersionConflict(Conflict):
+    code = "VERSION_CONFLICT"
+
+
+class IdempotencyConflict(Conflict):
+    code = "IDEMPOTENCY_CONFLICT"
+
+
+class AlreadyExists(Conflict):
+    code = "ALREADY_EXISTS"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+@dataclass
+class ErrorCollector:
+    """Gathers field errors so a request is refused once, naming every bad field."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def add(self, loc: str, code: str, message: str) -> None:
+        self.errors.append(FieldError(loc, code, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(details=list(self.errors))

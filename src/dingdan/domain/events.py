@@ -1,0 +1,75 @@
+"""Order event types (past tense) and who caused them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dingdan.domain.lifecycle import Action
+
+
+class EventType(StrEnum):
+    PLACED = "order.placed"
+    PAID = "order.paid"
+    SUBMITTED_FOR_REVIEW = "order.submitted_for_review"
+    APPROVED = "order.approved"
+    HELD = "order.held"
+    RELEASED = "order.released"
+    CANCELLED = "order.cancelled"
+    PAYMENT_TIMED_OUT = "order.payment_timed_out"
+    ALLOCATED = "order.allocated"
+    PICKING_STARTED = "order.picking_started"
+    PACKED = "order.packed"
+    SHIPPED = "order.shipped"
+    IN_TRANSIT = "order.in_transit"
+    OUT_FOR_DELIVERY = "order.out_for_delivery"
+    DELIVERED = "order.delivered"
+    COMPLETED = "order.completed"
+    NOTE_ADDED = "order.note_added"
+    CONTACT_CHANGED = "order.contact_changed"
+    ADDRESS_CHANGED = "order.address_changed"
+
+
+EVENT_FOR_ACTION: dict[Action, EventType] = {
+    Action.PAY: EventType.PAID,
+    Action.SUBMIT_REVIEW: EventType.SUBMITTED_FOR_REVIEW,
+    Action.APPROVE: EventType.APPROVED,
+    Action.HOLD: EventType.HELD,
+    Action.RELEASE: EventType.RELEASED,
+    Action.CANCEL: EventType.CANCELLED,
+    Action.TIMEOUT: EventType.PAYMENT_TIMED_OUT,
+    Action.ALLOCATE: EventType.ALLOCATED,
+    Action.PICK: EventType.PICKING_STARTED,
+    Action.PACK: EventType.PACKED,
+    Action.SHIP: EventType.SHIPPED,
+    Action.IN_TRANSIT: EventType.IN_TRANSIT,
+    Action.OUT_FOR_DELIVERY: EventType.OUT_FOR_DELIVERY,
+    Action.DELIVER: EventType.DELIVERED,
+    Action.COMPLETE: EventType.COMPLETED,
+}
+
+# Actions that must say why (a person reading the timeline later needs the reason).
+REASON_REQUIRED: frozenset[Action] = frozenset({Action.HOLD, Action.RELEASE, Action.CANCEL})
+
+
+class ActorKind(StrEnum):
+    TOKEN = "token"
+    USER = "user"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something: an API token, a signed-in person, or the system itself."""
+
+    kind: ActorKind
+    id: str
+    name: str
+    source: str = "api"  # api, web, cli, worker, demo
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "system", "system", "worker")

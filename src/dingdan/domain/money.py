@@ -1,0 +1,45 @@
+"""Money as integer minor units plus an ISO 4217 currency code. No floats, no Decimal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Minor-unit exponents for the currencies merchants here sell in (ISO 4217).
+MINOR_UNITS: dict[str, int] = {
+    "CNY": 2, "HKD": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2, "SGD": 2, "AUD": 2,
+    "CAD": 2, "MYR": 2, "THB": 2, "KRW": 0, "JPY": 0, "VND": 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int  # minor units (fen for CNY)
+    currency: str
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def times(self, qty: int) -> Money:
+        return Money(self.amount * qty, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def format(self) -> str:
+        """Plain decimal text, e.g. ``CNY 12.50`` (locale formatting is the web ring's job)."""
+        exp = MINOR_UNITS.get(self.currency, 2)
+        if exp == 0:
+            return f"{self.currency} {self.amount}"
+        sign = "-" if self.amount < 0 else ""
+        whole, frac = divmod(abs(self.amount), 10**exp)
+        return f"{self.currency} {sign}{whole}.{frac:0{exp}d}"
+
+
+def is_known_currency(code: str) -> bool:
+    return code in MINOR_UNITS

@@ -1,0 +1,123 @@
+"""Catalogue use cases: products and warehouses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dingdan.domain.errors import ErrorCollector, NotFound, VersionConflict
+from dingdan.domain.money import is_known_currency
+from dingdan.store.tables import products, warehouses
+from dingdan.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ProductFields:
+    sku: str
+    name: str
+    price: int
+    currency: str = "CNY"
+    barcode: str | None = None
+    weight_g: int | None = None
+    length_mm: int | None = None
+    width_mm: int | None = None
+    height_mm: int | None = None
+    active: bool = True
+
+
+def _check_product(p: ProductFields) -> None:
+    errors = ErrorCollector()
+    if not p.sku.strip():
+        errors.add("sku", "required", "SKU is required")
+    if not p.name.strip():
+        errors.add("name", "required", "name is required")
+    if p.price < 0:
+        errors.add("price", "negative", "price cannot be negative")
+    if not is_known_currency(p.currency):
+        errors.add("currency", "unknown_currency", f"unknown currency {p.currency}")
+    for dim in ("weight_g", "length_mm", "width_mm", "height_mm"):
+        v = getattr(p, dim)
+        if v is not None and v <= 0:
+            errors.add(dim, "out_of_range", f"{dim} must be positive")
+    errors.raise_if_any()
+
+
+async def create_product(p: ProductFields, uow: UnitOfWork) -> dict[str, Any]:
+    _check_product(p)
+    async with uow:
+        now = uow.now()
+        await uow.catalogue.add(products, {**p.__dict__, "version": 1, "created_at": now,
+                                           "updated_at": now}, "sku")
+        row = await uow.catalogue.get(products, "sku", p.sku)
+        await uow.commit()
+    assert row is not None
+    return row
+
+
+async def update_product(sku: str, changes: dict[str, Any], expected_version: int | None,
+                         uow: UnitOfWork) -> dict[str, Any]:
+    async with uow:
+        current = await uow.catalogue.get(products, "sku", sku)
+        if current is None:
+            raise NotFound({"kind": "product", "key": sku})
+        merged = {k: current[k] for k in ProductFields.__dataclass_fields__} | changes
+        merged["sku"] = sku  # the SKU is the product's identity; it does not change
+        _check_product(ProductFields(**merged))
+        if not await uow.catalogue.update(products, "sku", sku, expected_version or
+                                          current["version"], {**changes,
+                                                               "updated_at": uow.now()}):
+            raise VersionConflict({"kind": "product", "key": sku})
+        row = await uow.catalogue.get(products, "sku", sku)
+        await uow.commit()
+    assert row is not None
+    return row
+
+
+@dataclass(frozen=True)
+class WarehouseFields:
+    code: str
+    name: str
+    region: str
+    city: str | None = None
+    address: str | None = None
+    priority: int = 0
+    active: bool = True
+
+
+def _check_warehouse(w: WarehouseFields) -> None:
+    errors = ErrorCollector()
+    for name in ("code", "name", "region"):
+        if not getattr(w, name).strip():
+            errors.add(name, "required", f"{name} is required")
+    errors.raise_if_any()
+
+
+async def create_warehouse(w: WarehouseFields, uow: UnitOfWork) -> dict[str, Any]:
+    _check_warehouse(w)
+    async with uow:
+        now = uow.now()
+        await uow.catalogue.add(warehouses, {**w.__dict__, "version": 1, "created_at": now,
+                                             "updated_at": now}, "code")
+        row = await uow.catalogue.get(warehouses, "code", w.code)
+        await uow.commit()
+    assert row is not None
+    return row
+
+
+async def update_warehouse(code: str, changes: dict[str, Any], expected_version: int | None,
+                           uow: UnitOfWork) -> dict[str, Any]:
+    async with uow:
+        current = await uow.catalogue.get(warehouses, "code", code)
+        if current is None:
+            raise NotFound({"kind": "warehouse", "key": code})
+        merged = {k: current[k] for k in WarehouseFields.__dataclass_fields__} | changes
+        merged["code"] = code
+        _check_warehouse(WarehouseFields(**merged))
+        if not await uow.catalogue.update(warehouses, "code", code, expected_version or
+                                          current["version"], {**changes,
+                                                               "updated_at": uow.now()}):
+            raise VersionConflict({"kind": "warehouse", "key": code})
+        row = await uow.catalogue.get(warehouses, "code", code)
+        await uow.commit()
+    assert row is not None
+    return row

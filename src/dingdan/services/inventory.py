@@ -1,0 +1,58 @@
+"""Stock use cases: receipts and adjustments, each recorded in the append-only ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dingdan.domain.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
+from dingdan.domain.events import Actor
+from dingdan.domain.inventory import MovementKind
+from dingdan.store.tables import products, warehouses
+from dingdan.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class MoveStock:
+    sku: str
+    warehouse_code: str
+    quantity: int  # receipts: > 0; adjustments: signed, not 0
+    kind: MovementKind
+    reason: str
+    actor: Actor
+    reference: str | None = None
+
+
+async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
+    """Receive goods or adjust on hand (a count, damage…); never below what is reserved."""
+    errors = ErrorCollector()
+    if cmd.kind is MovementKind.RECEIPT and cmd.quantity <= 0:
+        errors.add("quantity", "out_of_range", "a receipt adds a positive quantity")
+    if cmd.kind is MovementKind.ADJUSTMENT and cmd.quantity == 0:
+        errors.add("quantity", "out_of_range", "an adjustment changes the quantity")
+    if cmd.kind is MovementKind.SHIPMENT:
+        errors.add("kind", "not_allowed", "shipments move stock through orders")
+    if not cmd.reason.strip():
+        errors.add("reason", "required", "stock changes need a reason")
+    errors.raise_if_any()
+    async with uow:
+        product = await uow.catalogue.get(products, "sku", cmd.sku)
+        if product is None:
+            raise NotFound({"kind": "product", "key": cmd.sku})
+        warehouse = await uow.catalogue.get(warehouses, "code", cmd.warehouse_code)
+        if warehouse is None:
+            raise NotFound({"kind": "warehouse", "key": cmd.warehouse_code})
+        now = uow.now()
+        after = await uow.stock.change_on_hand(cmd.sku, warehouse["id"], cmd.quantity, now)
+        if after is None:
+            raise ValidationFailed({"sku": cmd.sku}, [FieldError(
+                "quantity", "below_reserved",
+                "on hand cannot drop below what open orders have reserved")])
+        await uow.stock.record_movement(
+            sku=cmd.sku, warehouse_id=warehouse["id"], kind=cmd.kind.value,
+            quantity=cmd.quantity, on_hand_after=after, reason=cmd.reason.strip(),
+            reference=cmd.reference, actor=cmd.actor.label, created_at=now)
+        levels = await uow.stock.levels(sku=cmd.sku, warehouse_id=warehouse["id"])
+        await uow.commit()
+    return levels[0]
+

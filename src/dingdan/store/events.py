@@ -1,0 +1,29 @@
+"""The order-event timeline and the outbox, written together in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dingdan.store.tables import order_events, outbox
+
+
+class EventRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def record(self, *, event_id: str, order_id: int, order_number: str, type: str,
+                     from_status: str | None, to_status: str | None, actor: str, source: str,
+                     reason: str | None, data: dict[str, Any], now: datetime,
+                     payload: dict[str, Any]) -> None:
+        """Append one timeline event and its outbox row (same event id in both)."""
+        await self.conn.execute(insert(order_events).values(
+            event_id=event_id, order_id=order_id, type=type, from_status=from_status,
+            to_status=to_status, actor=actor, source=source, reason=reason, data=data,
+            created_at=now))
+        await self.conn.execute(insert(outbox).values(
+            event_id=event_id, type=type, order_number=order_number, payload=payload,
+            created_at=now))

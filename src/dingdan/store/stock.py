@@ -1,0 +1,118 @@
+"""Stock rows and the stock-movement ledger.
+
+Every change to ``reserved`` is one conditional update, so no interleaving of transactions
+can make reserved exceed on hand. Callers take rows in the order
+``domain.inventory.lock_order`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dingdan.domain.inventory import WarehouseChoice
+from dingdan.store.tables import products, stock, stock_movements, warehouses
+
+
+class StockRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def active_warehouses(self) -> list[WarehouseChoice]:
+        rows = await self.conn.execute(
+            select(warehouses.c.id, warehouses.c.code, warehouses.c.priority)
+            .where(warehouses.c.active.is_(True)))
+        return [WarehouseChoice(r.id, r.code, r.priority) for r in rows]
+
+    async def available(self, skus: Iterable[str]) -> dict[tuple[int, str], int]:
+        rows = await self.conn.execute(
+            select(stock.c.warehouse_id, stock.c.sku, stock.c.on_hand - stock.c.reserved)
+            .where(stock.c.sku.in_(list(skus))))
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    async def reserve(self, sku: str, warehouse_id: int, qty: int, now: datetime) -> bool:
+        result = await self.conn.execute(
+            update(stock)
+            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
+                   stock.c.on_hand - stock.c.reserved >= qty)
+            .values(reserved=stock.c.reserved + qty, updated_at=now))
+        return result.rowcount == 1
+
+    async def release(self, sku: str, warehouse_id: int, qty: int, now: datetime) -> None:
+        result = await self.conn.execute(
+            update(stock)
+            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
+                   stock.c.reserved >= qty)
+            .values(reserved=stock.c.reserved - qty, updated_at=now))
+        if result.rowcount != 1:
+            raise RuntimeError(f"release of {qty} {sku}@{warehouse_id} found no such reservation")
+
+    async def consume(self, sku: str, warehouse_id: int, qty: int, now: datetime) -> int:
+        """Goods leave: on hand and reserved both drop. Returns on hand after."""
+        row = (await self.conn.execute(
+            update(stock)
+            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
+                   stock.c.reserved >= qty, stock.c.on_hand >= qty)
+            .values(reserved=stock.c.reserved - qty, on_hand=stock.c.on_hand - qty,
+                    updated_at=now)
+            .returning(stock.c.on_hand))).first()
+        if row is None:
+            raise RuntimeError(f"consume of {qty} {sku}@{warehouse_id} found no such reservation")
+        return int(row[0])
+
+    async def change_on_hand(self, sku: str, warehouse_id: int, delta: int,
+                             now: datetime) -> int | None:
+        """Add ``delta`` to on hand unless that would drop it below what is reserved.
+
+        Creates the stock row on a first receipt. Returns on hand after, or None if refused.
+        """
+        row = (await self.conn.execute(
+            update(stock)
+            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
+                   stock.c.on_hand + delta >= stock.c.reserved)
+            .values(on_hand=stock.c.on_hand + delta, updated_at=now)
+            .returning(stock.c.on_hand))).first()
+        if row is not None:
+            return int(row[0])
+        exists = (await self.conn.execute(
+            select(stock.c.on_hand).where(stock.c.sku == sku,
+                                          stock.c.warehouse_id == warehouse_id))).first()
+        if exists is not None or delta < 0:
+            return None
+        await self.conn.execute(insert(stock).values(
+            sku=sku, warehouse_id=warehouse_id, on_hand=delta, reserved=0, updated_at=now))
+        return delta
+
+    async def record_movement(self, **values: Any) -> None:
+        await self.conn.execute(insert(stock_movements).values(**values))
+
+    async def levels(self, sku: str | None = None, warehouse_id: int | None = None,
+                     low_only: bool = False, threshold: int = 10,
+                     limit: int = 500) -> list[dict[str, Any]]:
+        stmt = (select(stock.c.sku, products.c.name, stock.c.warehouse_id,
+                       warehouses.c.code.label("warehouse_code"), stock.c.on_hand,
+                       stock.c.reserved, (stock.c.on_hand - stock.c.reserved).label("available"),
+                       stock.c.updated_at)
+                .select_from(stock.join(products, products.c.sku == stock.c.sku)
+                             .join(warehouses, warehouses.c.id == stock.c.warehouse_id))
+                .order_by(stock.c.sku, warehouses.c.code).limit(limit))
+        if sku:
+            stmt = stmt.where(stock.c.sku == sku)
+        if warehouse_id:
+            stmt = stmt.where(stock.c.warehouse_id == warehouse_id)
+        if low_only:
+            stmt = stmt.where(stock.c.on_hand - stock.c.reserved <= threshold)
+        return [dict(r._mapping) for r in await self.conn.execute(stmt)]
+
+    async def movements(self, sku: str | None, warehouse_id: int | None,
+                        limit: int = 200) -> list[dict[str, Any]]:
+        stmt = select(stock_movements).order_by(stock_movements.c.id.desc()).limit(limit)
+        if sku:
+            stmt = stmt.where(stock_movements.c.sku == sku)
+        if warehouse_id:
+            stmt = stmt.where(stock_movements.c.warehouse_id == warehouse_id)
+        return [dict(r._mapping) for r in await self.conn.execute(stmt)]

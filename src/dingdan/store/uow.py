@@ -1,0 +1,96 @@
+"""The unit of work: one transaction, the repositories over it, and the clock.
+
+It rolls back unless told to commit, so a use case that raises leaves nothing behind.
+
+    async with uow_factory() as uow:
+        ...
+        await uow.commit()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from dingdan.store.catalogue import CatalogueRepo
+from dingdan.store.engine import READ_ONLY
+from dingdan.store.events import EventRepo
+from dingdan.store.orders import OrderRepo
+from dingdan.store.stock import StockRepo
+from dingdan.store.tokens import TokenRepo
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UnitOfWork:
+    orders: OrderRepo
+    stock: StockRepo
+    catalogue: CatalogueRepo
+    events: EventRepo
+    tokens: TokenRepo
+
+    def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
+                 read_only: bool = False) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._read_only = read_only
+        self._conn: AsyncConnection | None = None
+        self._committed = False
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @property
+    def conn(self) -> AsyncConnection:
+        assert self._conn is not None, "use the unit of work inside `async with`"
+        return self._conn
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    async def __aenter__(self) -> UnitOfWork:
+        conn = await self._engine.connect()
+        if self._read_only:
+            conn = await conn.execution_options(**{READ_ONLY: True})
+        await conn.begin()
+        self._conn = conn
+        self.orders = OrderRepo(conn)
+        self.stock = StockRepo(conn)
+        self.catalogue = CatalogueRepo(conn)
+        self.events = EventRepo(conn)
+        self.tokens = TokenRepo(conn)
+        return self
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        self._committed = True
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._committed:
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work over one engine and clock; the app and CLI each hold one."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def __call__(self, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.clock, read_only)

@@ -1,0 +1,131 @@
+"""Products, warehouses, stock levels, receipts and adjustments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from dingdan.domain.errors import NotFound
+from dingdan.domain.inventory import MovementKind
+from dingdan.services import catalogue as svc
+from dingdan.services import inventory, queries
+from dingdan.services.catalogue import ProductFields, WarehouseFields
+from dingdan.store.tables import products, warehouses
+from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
+from dingdan.web.errors import problem_responses
+from dingdan.web.schemas import (
+    MovementOut,
+    ProductCreate,
+    ProductPublic,
+    ProductUpdate,
+    StockLevel,
+    StockMoveIn,
+    WarehouseCreate,
+    WarehousePublic,
+    WarehouseUpdate,
+)
+
+router = APIRouter(responses=problem_responses(400, 401, 422))
+
+
+@router.get("/products", response_model=list[ProductPublic], tags=["catalogue"])
+async def list_products(uow: ReadUowDep, actor: ActorDep,
+                        q: Annotated[str | None, Query(description="SKU, name or barcode")] = None,
+                        active: bool | None = None,
+                        after: Annotated[str | None, Query(description="last SKU seen")] = None,
+                        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                        ) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.catalogue.list_products(q, active, limit, after)
+
+
+@router.post("/products", status_code=201, response_model=ProductPublic, tags=["catalogue"],
+             responses=problem_responses(409))
+async def create_product(body: ProductCreate, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    return await svc.create_product(ProductFields(**body.model_dump()), uow)
+
+
+@router.get("/products/{sku}", response_model=ProductPublic, tags=["catalogue"],
+            responses=problem_responses(404))
+async def get_product(sku: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
+    async with uow:
+        row = await uow.catalogue.get(products, "sku", sku)
+    if row is None:
+        raise NotFound({"kind": "product", "key": sku})
+    return row
+
+
+@router.patch("/products/{sku}", response_model=ProductPublic, tags=["catalogue"],
+              responses=problem_responses(404, 409))
+async def update_product(sku: str, body: ProductUpdate, uow: UowDep,
+                         actor: ActorDep) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    return await svc.update_product(sku, changes, body.expected_version, uow)
+
+
+@router.get("/warehouses", response_model=list[WarehousePublic], tags=["catalogue"])
+async def list_warehouses(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.catalogue.list_warehouses()
+
+
+@router.post("/warehouses", status_code=201, response_model=WarehousePublic, tags=["catalogue"],
+             responses=problem_responses(409))
+async def create_warehouse(body: WarehouseCreate, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    return await svc.create_warehouse(WarehouseFields(**body.model_dump()), uow)
+
+
+@router.get("/warehouses/{code}", response_model=WarehousePublic, tags=["catalogue"],
+            responses=problem_responses(404))
+async def get_warehouse(code: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
+    async with uow:
+        row = await uow.catalogue.get(warehouses, "code", code)
+    if row is None:
+        raise NotFound({"kind": "warehouse", "key": code})
+    return row
+
+
+@router.patch("/warehouses/{code}", response_model=WarehousePublic, tags=["catalogue"],
+              responses=problem_responses(404, 409))
+async def update_warehouse(code: str, body: WarehouseUpdate, uow: UowDep,
+                           actor: ActorDep) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    return await svc.update_warehouse(code, changes, body.expected_version, uow)
+
+
+@router.get("/stock", response_model=list[StockLevel], tags=["stock"],
+            responses=problem_responses(404))
+async def stock_levels(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
+                       warehouse: str | None = None,
+                       low: Annotated[bool, Query(description="only rows at or below "
+                                                              "threshold available")] = False,
+                       threshold: Annotated[int, Query(ge=0)] = 10) -> list[dict[str, Any]]:
+    return await queries.stock_levels(uow, sku, warehouse, low, threshold)
+
+
+@router.post("/stock/receipts", status_code=201, response_model=StockLevel, tags=["stock"],
+             responses=problem_responses(404))
+async def receive_stock(body: StockMoveIn, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    """Goods received into a warehouse (quantity > 0)."""
+    return await inventory.move_stock(inventory.MoveStock(
+        body.sku, body.warehouse, body.quantity, MovementKind.RECEIPT, body.reason, actor,
+        body.reference), uow)
+
+
+@router.post("/stock/adjustments", status_code=201, response_model=StockLevel, tags=["stock"],
+             responses=problem_responses(404))
+async def adjust_stock(body: StockMoveIn, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    """A signed correction of on hand (count, damage, loss), never below what is reserved."""
+    return await inventory.move_stock(inventory.MoveStock(
+        body.sku, body.warehouse, body.quantity, MovementKind.ADJUSTMENT, body.reason, actor,
+        body.reference), uow)
+
+
+@router.get("/stock/movements", response_model=list[MovementOut], tags=["stock"])
+async def stock_movements(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
+                          warehouse_id: int | None = None,
+                          limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+                          ) -> list[dict[str, Any]]:
+    async with uow:
+        return await uow.stock.movements(sku, warehouse_id, limit)

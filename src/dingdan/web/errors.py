@@ -1,0 +1,130 @@
+"""The one place errors become HTTP responses: RFC 9457 problem documents with a stable code.
+
+    {"type": "https://dingdan.dev/problems/insufficient-stock", "title": "…", "status": 409,
+     "code": "INSUFFICIENT_STOCK", "detail": "…", "instance": "/api/v1/orders",
+     "errors": [{"loc": "lines.0.sku", "code": "unknown_sku", "message": "…"}], "params": {…}}
+
+Routes never build error responses by hand; they raise domain errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dingdan.domain import errors as de
+from dingdan.web.i18n import error_text, field_message, negotiate
+
+log = structlog.get_logger("dingdan.web")
+
+PROBLEM = "application/problem+json"
+
+STATUS: dict[type[de.DomainError], int] = {
+    de.ValidationFailed: 422,
+    de.AmountsInconsistent: 422,
+    de.IllegalTransition: 409,
+    de.InsufficientStock: 409,
+    de.NotFound: 404,
+    de.VersionConflict: 409,
+    de.IdempotencyConflict: 409,
+    de.AlreadyExists: 409,
+    de.Conflict: 409,
+    de.Unauthenticated: 401,
+    de.Forbidden: 403,
+}
+
+
+class FieldProblem(BaseModel):
+    loc: str
+    code: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, as every error of this API is answered."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str
+    errors: list[FieldProblem] = []
+    params: dict[str, Any] = {}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries so every error a route can give is in the document."""
+    return {s: {"model": Problem, "content": {PROBLEM: {}}} for s in statuses}
+
+
+def language(request: Request) -> str:
+    default = getattr(request.app.state, "default_language", "zh-CN")
+    return negotiate(request.headers.get("accept-language"), default)
+
+
+def problem(request: Request, status: int, code: str, params: dict[str, Any] | None = None,
+            details: list[tuple[str, str, str]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    lang = language(request)
+    params = params or {}
+    title, detail = error_text(code, lang, params)
+    body = Problem(
+        type=f"https://dingdan.dev/problems/{code.lower().replace('_', '-')}",
+        title=title, status=status, code=code, detail=detail, instance=request.url.path,
+        errors=[FieldProblem(loc=loc, code=c, message=field_message(c, lang, msg))
+                for loc, c, msg in details or []],
+        params={k: v for k, v in params.items() if _jsonable(v)},
+    )
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM,
+                        headers={"Content-Language": lang, **(headers or {})})
+
+
+def _jsonable(v: Any) -> bool:
+    return isinstance(v, str | int | float | bool | list | dict) or v is None
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(de.DomainError)
+    async def _domain(request: Request, exc: de.DomainError) -> JSONResponse:
+        status = next((s for cls, s in STATUS.items() if type(exc) is cls), None)
+        if status is None:
+            status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(request, status, exc.code, exc.params,
+                       [(d.loc, d.code, d.message) for d in exc.details], headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errs):
+            return problem(request, 400, "MALFORMED_JSON")
+        details = [(_loc(e.get("loc", ())), str(e.get("type", "invalid")), str(e.get("msg", "")))
+                   for e in errs]
+        return problem(request, 422, "VALIDATION_FAILED", None, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
+                401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION_FAILED")
+        if exc.status_code >= 500:
+            code = "INTERNAL_ERROR"
+        return problem(request, exc.status_code, code)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", path=request.url.path, exc_info=exc)
+        return problem(request, 500, "INTERNAL_ERROR")
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts)

@@ -1,0 +1,124 @@
+"""Languages and the messages errors are told in (zh-CN and en).
+
+The language comes from the user's choice or the ``Accept-Language`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dingdan.domain.lifecycle import ACTION_LABELS, LABELS, Action, Status
+
+LANGUAGES = ("zh-CN", "en")
+
+
+def negotiate(accept_language: str | None, default: str = "zh-CN") -> str:
+    """Pick zh-CN or en from an Accept-Language header, honouring q-values."""
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, i, tag.strip().lower()))
+    for _q, _i, tag in sorted(ranked):
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return default
+
+
+# code -> (title en, title zh, detail en, detail zh); details are str.format-ed with params.
+ERRORS: dict[str, tuple[str, str, str, str]] = {
+    "VALIDATION_FAILED": ("Validation failed", "校验失败",
+                          "Some fields are not valid; see errors.", "部分字段无效，请查看 errors。"),
+    "AMOUNTS_INCONSISTENT": ("Amounts do not add up", "金额不一致",
+                             "The amounts do not add up (expected total {expected_total}).",
+                             "订单金额不一致（应付总额应为 {expected_total}）。"),
+    "MALFORMED_JSON": ("Malformed JSON", "JSON 格式错误",
+                       "The request body is not valid JSON.", "请求体不是有效的 JSON。"),
+    "ILLEGAL_TRANSITION": ("Action not allowed", "不允许的操作",
+                           "Action '{action}' is not allowed when the order is '{status}'.",
+                           "订单状态为“{status_zh}”时不能执行“{action_zh}”。"),
+    "INSUFFICIENT_STOCK": ("Insufficient stock", "库存不足",
+                           "Not enough stock for: {skus}.", "以下商品库存不足：{skus}。"),
+    "NOT_FOUND": ("Not found", "未找到", "No {kind} '{key}'.", "找不到{kind_zh}“{key}”。"),
+    "VERSION_CONFLICT": ("Version conflict", "版本冲突",
+                         "Someone changed this since you read it; reload and try again.",
+                         "数据已被他人修改，请刷新后重试。"),
+    "IDEMPOTENCY_CONFLICT": ("Idempotency key reused", "幂等键冲突",
+                             "This Idempotency-Key was used with a different request body.",
+                             "该 Idempotency-Key 已用于不同的请求内容。"),
+    "ALREADY_EXISTS": ("Already exists", "已存在",
+                       "A record with {field} '{value}' already exists.",
+                       "{field} 为“{value}”的记录已存在。"),
+    "UNAUTHENTICATED": ("Not signed in", "未认证",
+                        "A valid bearer token is required.", "需要有效的访问令牌（Bearer token）。"),
+    "FORBIDDEN": ("Forbidden", "无权限", "You may not do this.", "您无权执行此操作。"),
+    "ROUTE_NOT_FOUND": ("Not found", "未找到", "No such endpoint.", "接口不存在。"),
+    "METHOD_NOT_ALLOWED": ("Method not allowed", "方法不允许",
+                           "This endpoint does not accept that method.", "该接口不支持此方法。"),
+    "PAYLOAD_TOO_LARGE": ("Payload too large", "请求体过大",
+                          "The request body is too large.", "请求体过大。"),
+    "INTERNAL_ERROR": ("Internal error", "内部错误",
+                       "Something went wrong on our side; it has been logged.",
+                       "服务器内部错误，已记录。"),
+}
+
+KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌"}
+
+# Field-level messages by code; the English hint from the rules is the fallback.
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("This field is required.", "此项必填。"),
+    "missing": ("This field is required.", "此项必填。"),
+    "invalid_phone": ("Not a valid phone number.", "手机号码无效。"),
+    "invalid_postcode": ("A Chinese postcode has six digits.", "邮编应为 6 位数字。"),
+    "out_of_range": ("Out of the allowed range.", "超出允许范围。"),
+    "negative": ("Cannot be negative.", "不能为负数。"),
+    "unknown_sku": ("No active product with this SKU.", "没有此 SKU 的在售商品。"),
+    "unknown_currency": ("Unknown currency.", "未知币种。"),
+    "too_large": ("Too large.", "内容过大。"),
+    "too_many": ("Too many items.", "数量过多。"),
+    "too_many_keys": ("Too many keys.", "字段过多。"),
+    "mismatch": ("Does not match the computed amount.", "与计算金额不符。"),
+    "int_parsing": ("Must be a whole number.", "必须是整数。"),
+    "int_type": ("Must be a whole number.", "必须是整数。"),
+    "int_from_float": ("Must be a whole number.", "必须是整数。"),
+    "string_type": ("Must be text.", "必须是文本。"),
+    "value_error": ("Invalid value.", "值无效。"),
+    "below_reserved": ("On hand cannot drop below what is reserved.", "在库数量不能低于已预留数量。"),
+}
+
+
+def error_text(code: str, lang: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(title, detail) of an error in ``lang``; unknown params render as empty."""
+    title_en, title_zh, detail_en, detail_zh = ERRORS.get(code, ERRORS["INTERNAL_ERROR"])
+    fill = _Defaulting(params)
+    if lang == "zh-CN":
+        status = params.get("status")
+        action = params.get("action")
+        fill["status_zh"] = (LABELS[Status(status)]["zh-CN"]
+                             if status in Status.__members__.values() else status)
+        fill["action_zh"] = (ACTION_LABELS[Action(action)]["zh-CN"]
+                             if action in Action.__members__.values() else action)
+        fill["kind_zh"] = KINDS_ZH.get(str(params.get("kind")), params.get("kind"))
+        return title_zh, detail_zh.format_map(fill)
+    return title_en, detail_en.format_map(fill)
+
+
+def field_message(code: str, lang: str, fallback: str) -> str:
+    pair = FIELD_MESSAGES.get(code)
+    if pair is None:
+        return fallback
+    return pair[1] if lang == "zh-CN" else (fallback or pair[0])
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""

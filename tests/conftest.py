@@ -1,0 +1,127 @@
+"""Shared fixtures. SQLite by default; PostgreSQL too when DINGDAN_TEST_DATABASE_URL is set.
+
+``db_url`` is parametrised over both databases: the PostgreSQL case is marked ``postgres`` and
+skips, saying why, when no server is configured. Each SQLite test gets a fresh copy of a
+database migrated once per session; PostgreSQL tests share one database migrated once per
+session and stay apart by using random SKUs and references.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dingdan.settings import Settings
+from dingdan.store.engine import make_engine
+from dingdan.store.migrate import upgrade
+from dingdan.store.uow import UnitOfWorkFactory
+
+PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
+NO_PG = "PostgreSQL tests need DINGDAN_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+
+
+class Clock:
+    """A controllable clock for tests: starts at a fixed instant, moves when told."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 11, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_session_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+    if not PG_URL:
+        pytest.skip(NO_PG)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(Settings(database_url=PG_URL).database_url)
+    name = f"dingdan_test_{uuid.uuid4().hex[:8]}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_session_url")
+        return url
+    path = tmp_path / "dingdan.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def pg_url(pg_session_url: str) -> str:
+    return pg_session_url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(db_url, pool_size=5, max_overflow=60)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def uows(engine: AsyncEngine, clock: Clock) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(engine, clock)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, env="test", default_language="en",
+                    token_cache_seconds=0.0, db_pool_size=5, db_max_overflow=60)
+
+
+@pytest.fixture
+async def app_client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    from dingdan.services.tokens import issue_token
+    from dingdan.web.app import create_app
+
+    app = create_app(settings, clock)
+    async with LifespanManager(app) as manager:
+        issued = await issue_token("tests", app.state.uow())
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dingdan.test",
+                                     headers={"Authorization": f"Bearer {issued.token}"}) as c:
+            c.app = app  # type: ignore[attr-defined]
+            yield c
+
+
+def ref(prefix: str = "T") -> str:
+    """A random reference, so tests sharing a database never collide."""
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
