@@ -53,6 +53,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_session_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
     if not PG_URL:
+        if require_services():
+            pytest.fail(NO_PG)
         pytest.skip(NO_PG)
     import psycopg
     from sqlalchemy.engine import make_url
@@ -125,3 +127,8 @@ async def app_client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.As
 def ref(prefix: str = "T") -> str:
     """A random reference, so tests sharing a database never collide."""
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+def require_services() -> bool:
+    """In CI (.ci/run sets DINGDAN_REQUIRE_SERVICES=1) a missing service fails, never skips."""
+    return os.environ.get("DINGDAN_REQUIRE_SERVICES") == "1"

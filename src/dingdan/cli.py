@@ -6,12 +6,17 @@ Settings come from the environment (``DINGDAN_*``); see ``docs/configuration.md`
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dingdan import __version__
 from dingdan.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from dingdan.store.uow import UnitOfWorkFactory
 
 app = typer.Typer(help="Dingdan 订单 — order management.", no_args_is_help=True,
                   add_completion=False)
@@ -138,7 +143,7 @@ def token_list() -> None:
     asyncio.run(run())
 
 
-def _uows():  # type: ignore[no-untyped-def]
+def _uows() -> tuple[AsyncEngine, UnitOfWorkFactory]:
     from dingdan.store.engine import make_engine
     from dingdan.store.uow import UnitOfWorkFactory
 

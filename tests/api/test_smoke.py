@@ -19,7 +19,7 @@ async def test_place_and_walk_an_order_to_completion(app_client):
         assert r.status_code == 200, (path, r.text)
     assert r.json()["status"] == "completed"
     events = (await app_client.get(f"/api/v1/orders/{n}/events")).json()
-    assert [e["type"] for e in events][0] == "order.placed"
+    assert events[0]["type"] == "order.placed"
     assert len(events) == 12
     stock = (await app_client.get("/api/v1/stock", params={"sku": a})).json()
     assert stock[0]["on_hand"] == 8 and stock[0]["reserved"] == 0

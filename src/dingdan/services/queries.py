@@ -51,7 +51,7 @@ async def list_orders(q: ListQuery, uow: UnitOfWork) -> tuple[list[dict[str, Any
         raise ValidationFailed(details=[FieldError(
             "status", "unknown_status", f"unknown status {', '.join(bad)}")])
     async with uow:
-        return await uow.orders.list(q)
+        return await uow.orders.page(q)
 
 
 async def stock_levels(uow: UnitOfWork, sku: str | None = None, warehouse_code: str | None = None,

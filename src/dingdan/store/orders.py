@@ -128,7 +128,7 @@ class OrderRepo:
             .order_by(order_events.c.id))
         return [dict(r._mapping) for r in rows]
 
-    async def list(self, q: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
+    async def page(self, q: ListQuery) -> tuple[list[dict[str, Any]], str | None]:
         """One page of orders and the cursor of the next page (None on the last page)."""
         key_name = q.sort.lstrip("-")
         desc = q.sort.startswith("-")

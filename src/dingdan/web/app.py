@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -77,11 +77,5 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             swagger_js_url="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui-dist/favicon-32x32.png")
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=f"{API}/openapi.json", title="Dingdan API",
-                              redoc_js_url="/static/vendor/redoc/bundles/redoc.standalone.js",
-                              with_google_fonts=False)
 
     return app

@@ -101,8 +101,8 @@ def error_text(code: str, lang: str, params: dict[str, Any]) -> tuple[str, str]:
     title_en, title_zh, detail_en, detail_zh = ERRORS.get(code, ERRORS["INTERNAL_ERROR"])
     fill = _Defaulting(params)
     if lang == "zh-CN":
-        status = params.get("status")
-        action = params.get("action")
+        status = str(params.get("status"))
+        action = str(params.get("action"))
         fill["status_zh"] = (LABELS[Status(status)]["zh-CN"]
                              if status in Status.__members__.values() else status)
         fill["action_zh"] = (ACTION_LABELS[Action(action)]["zh-CN"]
