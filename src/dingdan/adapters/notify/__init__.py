@@ -1,0 +1,1 @@
+"""Outbound channels (email, SMS, web push, webhooks, broker), each behind one port."""
