@@ -66,10 +66,14 @@ class Actor:
     id: str
     name: str
     source: str = "api"  # api, web, cli, worker, demo
+    roles: frozenset[str] = frozenset()
+    warehouse_ids: frozenset[int] | None = None  # None: every warehouse
+    ip: str | None = None  # where the request came from, for the audit trail
+    client: str | None = None  # user agent or integration name
 
     @property
     def label(self) -> str:
         return f"{self.kind.value}:{self.name}"
 
 
-SYSTEM = Actor(ActorKind.SYSTEM, "system", "system", "worker")
+SYSTEM = Actor(ActorKind.SYSTEM, "system", "system", "worker", frozenset({"admin"}))
