@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -106,22 +106,62 @@ def uows(engine: AsyncEngine, clock: Clock) -> UnitOfWorkFactory:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, env="test", default_language="en",
-                    token_cache_seconds=0.0, db_pool_size=5, db_max_overflow=60)
+                    token_cache_seconds=0.0, db_pool_size=5, db_max_overflow=60,
+                    # cheap Argon2 in tests; tests/api/test_auth.py checks rehashing
+                    argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
 
 
 @pytest.fixture
 async def app_client(settings: Settings, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     from dingdan.services.tokens import issue_token
+    from dingdan.services.users import OPERATOR
     from dingdan.web.app import create_app
 
     app = create_app(settings, clock)
     async with LifespanManager(app) as manager:
-        issued = await issue_token("tests", app.state.uow())
+        # An admin token: API tests that are not about permissions may do anything.
+        issued = await issue_token("tests", app.state.uow(), roles=["admin"], actor=OPERATOR)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dingdan.test",
                                      headers={"Authorization": f"Bearer {issued.token}"}) as c:
             c.app = app  # type: ignore[attr-defined]
             yield c
+
+
+RoleClient = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def role_client(app_client: httpx.AsyncClient) -> AsyncIterator[RoleClient]:
+    """Make API clients of the same app with a token of the given roles:
+    ``await role_client("finance")``; ``warehouses=[code]`` makes a person limited to those
+    warehouses and gives the client their personal token."""
+    from dingdan.services.tokens import issue_token
+    from dingdan.services.users import OPERATOR, CreateUser, UserFields, create_user
+
+    app = app_client.app  # type: ignore[attr-defined]
+    opened: list[httpx.AsyncClient] = []
+
+    async def make(*roles: str, warehouses: tuple[str, ...] | list[str] = ()) -> httpx.AsyncClient:
+        user_id = None
+        if warehouses:
+            user = await create_user(CreateUser(UserFields(
+                f"{'+'.join(roles)} {ref()}", email=f"{ref().lower()}@example.com",
+                roles=frozenset(roles), warehouses=frozenset(warehouses)), OPERATOR),
+                app.state.uow())
+            user_id = user["id"]
+        issued = await issue_token(f"{'-'.join(roles)}-{ref()}", app.state.uow(), roles=roles,
+                                   actor=OPERATOR, user_id=user_id)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                   base_url="http://dingdan.test",
+                                   headers={"Authorization": f"Bearer {issued.token}"})
+        client.app = app  # type: ignore[attr-defined]
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
 
 
 def ref(prefix: str = "T") -> str:

@@ -6,7 +6,8 @@ Settings come from the environment (``DINGDAN_*``); see ``docs/configuration.md`
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -63,15 +64,32 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
         n = 1
     typer.echo(f"Dingdan {__version__} on http://{host or s.host}:{port or s.port}  "
                f"(API docs: /docs, database: {_safe_url(s.database_url)})")
-    uvicorn.run("dingdan.web.main:app", factory=True, host=host or s.host, port=port or s.port,
+    # dingdan.server adds the in-process worker when settings say so (SQLite by default).
+    uvicorn.run("dingdan.server:app", factory=True, host=host or s.host, port=port or s.port,
                 workers=n, log_level="info", access_log=False)
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="one step, then exit")] = False,
+           jobs: Annotated[bool, typer.Option("--jobs/--no-jobs",
+                                              help="also run the timed jobs")] = True) -> None:
+    """Deliver notifications and run the timed jobs until stopped (SIGTERM or Ctrl-C).
+
+    On PostgreSQL run as many as you like side by side; on SQLite `dingdan serve` already
+    runs one, so run this only with DINGDAN_RUN_WORKER_IN_PROCESS=false.
+    """
+    from dingdan.workers.process import run_worker
+
+    asyncio.run(run_worker(_settings(), once=once, jobs=jobs))
 
 
 @app.command()
 def demo(orders: Annotated[int, typer.Option(help="orders to generate")] = 2000,
          seed: Annotated[int, typer.Option()] = 2026) -> None:
     """Load believable demo data (idempotent) and print an API token."""
-    from dingdan.services.demo import load_demo
+    from datetime import timedelta
+
+    from dingdan.services.demo import ShopRules, load_demo
     from dingdan.store.migrate import upgrade
 
     s = _settings()
@@ -79,14 +97,20 @@ def demo(orders: Annotated[int, typer.Option(help="orders to generate")] = 2000,
 
     async def run() -> None:
         from dingdan.services.tokens import issue_token
+        from dingdan.services.users import OPERATOR
         from dingdan.store.engine import make_engine
         from dingdan.store.uow import UnitOfWorkFactory
 
         engine = make_engine(s.database_url)
         try:
-            report = await load_demo(UnitOfWorkFactory(engine), orders=orders, seed=seed)
+            # The demo's history obeys the worker's timed rules, as configured.
+            rules = ShopRules(timedelta(minutes=s.payment_timeout_minutes),
+                              timedelta(days=s.auto_complete_days))
+            report = await load_demo(UnitOfWorkFactory(engine), orders=orders, seed=seed,
+                                     rules=rules)
             typer.echo(report)
-            issued = await issue_token("demo", UnitOfWorkFactory(engine)())
+            issued = await issue_token("demo", UnitOfWorkFactory(engine)(), roles=["admin"],
+                                       actor=OPERATOR)
             typer.echo(f"API token (shown once): {issued.token}")
         finally:
             await engine.dispose()
@@ -94,31 +118,115 @@ def demo(orders: Annotated[int, typer.Option(help="orders to generate")] = 2000,
     asyncio.run(run())
 
 
+@app.command()
+def vapid(force: Annotated[bool, typer.Option(help="replace an existing key pair")] = False,
+          ) -> None:
+    """Create the VAPID key pair for web push (DINGDAN_VAPID_KEY_FILE); print its public key.
+
+    Keep the file: replacing the key invalidates every browser's push subscription.
+    """
+    from dingdan.adapters.notify.webpush import (
+        application_server_key,
+        create_vapid_key,
+        load_vapid_key,
+    )
+
+    path = _settings().vapid_key_file
+    if path.exists() and not force:
+        key = load_vapid_key(path)
+        typer.echo(f"VAPID key already in {path} (--force replaces it)")
+    else:
+        if path.exists():
+            path.unlink()
+        key = create_vapid_key(path)
+        typer.echo(f"VAPID key pair written to {path}")
+    typer.echo(f"public key (applicationServerKey): {application_server_key(key)}")
+
+
 @token_app.command("create")
-def token_create(name: str) -> None:
+def token_create(
+    name: str,
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", help="a role (repeat for several): admin, manager, customer_service, "
+                       "reviewer, finance, warehouse, viewer, integration")] = None,
+    expires_days: Annotated[int | None, typer.Option(help="valid for N days")] = None,
+    user: Annotated[int | None, typer.Option(help="the person it acts for (user id)")] = None,
+) -> None:
     """Issue an API token; it is printed once and stored only as a digest."""
+    from datetime import timedelta
+
     from dingdan.services.tokens import issue_token
+    from dingdan.services.users import OPERATOR
 
     async def run() -> None:
         engine, uows = _uows()
         try:
-            issued = await issue_token(name, uows())
+            uow = uows()
+            expires = uow.now() + timedelta(days=expires_days) if expires_days else None
+            issued = await issue_token(name, uow, expires, roles=role or ["integration"],
+                                       actor=OPERATOR, user_id=user)
             typer.echo(issued.token)
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    asyncio.run(_guarded(run()))
+
+
+user_app = typer.Typer(help="People who sign in to the back office.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str | None, typer.Option(help="sign-in email")] = None,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    phone: Annotated[str | None, typer.Option(help="sign-in phone")] = None,
+    role: Annotated[list[str] | None, typer.Option("--role", help="a role; repeat")] = None,
+    language: Annotated[str | None, typer.Option(help="zh-CN or en")] = None,
+    password: Annotated[str | None, typer.Option(
+        help="the password; asked for (hidden) when not given")] = None,
+) -> None:
+    """Create a person, e.g. the first admin: dingdan user create --email … --name … --role admin"""
+    from dingdan.services.users import OPERATOR, CreateUser, UserFields, create_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def run() -> None:
+        engine, uows = _uows()
+        try:
+            user = await create_user(CreateUser(
+                UserFields(name or (email or phone or ""), email, phone, language,
+                           frozenset(role or [])), OPERATOR, password), uows())
+            typer.echo(f"user {user['id']}: {user['name']} ({', '.join(user['roles'])})")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_guarded(run()))
+
+
+async def _guarded(job: Coroutine[Any, Any, None]) -> None:
+    """Run a command's job; a refusal (bad input, a duplicate) is a message, not a trace."""
+    from dingdan.domain.errors import DomainError
+
+    try:
+        await job
+    except DomainError as exc:
+        details = "; ".join(f"{d.loc}: {d.message}" for d in exc.details)
+        typer.echo(f"refused: {exc.code} {exc.params or ''} {details}".strip(), err=True)
+        raise typer.Exit(2) from exc
 
 
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke a token by id."""
     from dingdan.services.tokens import revoke_token
+    from dingdan.services.users import OPERATOR
 
     async def run() -> None:
         engine, uows = _uows()
         try:
-            await revoke_token(token_id, uows())
+            await revoke_token(token_id, uows(), actor=OPERATOR)
             typer.echo(f"revoked {token_id}")
         finally:
             await engine.dispose()
@@ -136,7 +244,8 @@ def token_list() -> None:
             async with uows(read_only=True) as uow:
                 for t in await uow.tokens.all():
                     state = "revoked" if t["revoked_at"] else "active"
-                    typer.echo(f"{t['id']}\t{t['name']}\t{t['prefix']}…\t{state}")
+                    roles = ",".join(t["roles"] or [])
+                    typer.echo(f"{t['id']}\t{t['name']}\t{t['prefix']}…\t{state}\t{roles}")
         finally:
             await engine.dispose()
 

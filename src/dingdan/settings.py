@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Good enough for a laptop, refused anywhere else (see ``_real_secret_outside_development``).
+DEV_SECRET_KEY = "dingdan-development-secret-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -28,8 +31,83 @@ class Settings(BaseSettings):
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     default_currency: str = "CNY"
     default_region: str = "CN"
+    timezone: str = "Asia/Shanghai"  # what "today" means and how pages show times
     token_cache_seconds: float = 5.0
     static_dir: Path | None = None  # where `scripts/setup` put the npm assets
+
+    # Outbound channels (issue 4). A channel is on when its settings are given; see
+    # dingdan.adapters.notify.registry.build_senders and docs/channels.md.
+    sms_provider: Literal["aliyun", "http"] | None = None  # None: Aliyun if keyed, else HTTP
+    sms_timeout_seconds: float = 10.0
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: SecretStr | None = None
+    aliyun_sms_sign_name: str | None = None  # 签名, e.g. 丁单商城
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_region: str = "cn-hangzhou"
+    # event type -> template code (SMS_123456789); "*" is the fallback for other events
+    aliyun_sms_templates: dict[str, str] = Field(default_factory=dict)
+    sms_http_url: str | None = None  # generic provider: JSON POST with a bearer key
+    sms_http_key: SecretStr | None = None
+    vapid_key_file: Path = Path("vapid_private.pem")  # made by `dingdan vapid`
+    vapid_subject: str = "mailto:ops@example.com"  # who push services contact (mailto: or https:)
+    push_ttl_seconds: int = 86_400
+    webhook_timeout_seconds: float = 10.0
+    nats_url: str | None = None  # e.g. nats://127.0.0.1:4222; events go to JetStream when set
+    nats_stream: str = "DINGDAN_EVENTS"
+    nats_subject_prefix: str = "dingdan.events"  # + event type: dingdan.events.order.shipped
+
+    # Email, the worker and the timed jobs (issue 4); see docs/notifications.md.
+    smtp_host: str | None = None  # email is on when a host is given
+    smtp_port: int = 587
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"  # tls: implicit TLS (port 465)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Dingdan 订单 <noreply@localhost>"
+    smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: Path | None = None  # trust this CA (a private relay); default: system CAs
+    smtp_validate_certs: bool = True
+    smtp_pool_size: int = 4  # open SMTP connections per worker
+    public_base_url: str = "http://127.0.0.1:8000"  # links in messages
+    staff_emails: dict[str, list[str]] = Field(default_factory=dict)  # role -> addresses
+    tier_rules: dict[str, list[str]] = Field(default_factory=dict)  # tier -> kinds; {} default
+    run_worker_in_process: bool | None = None  # None: yes on SQLite (not under test)
+    worker_poll_seconds: float = 1.0  # fallback when LISTEN/NOTIFY is not there
+    worker_lease_seconds: float = 60.0  # longer than a send can take (smtp timeout)
+    worker_batch_size: int = 50
+    worker_concurrency: int = 10  # messages in flight per worker
+    worker_max_attempts: int = 8
+    worker_backoff_base_seconds: float = 30.0
+    worker_backoff_max_seconds: float = 6 * 3600.0
+    worker_fallback_after_attempts: int = 3  # then the customer's next channel takes over
+    payment_timeout_minutes: int = 30  # unpaid orders are cancelled after this
+    auto_complete_days: int = 7  # delivered orders complete after this
+    sla_scan_seconds: int = 60
+    work_day_start: str = "09:00"  # the working-hours calendar of the SLAs
+    work_day_end: str = "18:00"
+    work_weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+
+    # People, sign-in and audit (issue 3); see docs/security.md.
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)  # signs session and CSRF cookies
+    https: bool = False  # the site is served over HTTPS: cookies get the Secure flag
+    session_max_age_seconds: int = 12 * 3600
+    # Addresses of reverse proxies whose X-Forwarded-For is believed ("*": any); else the
+    # audit trail records the connecting address.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    lockout_threshold: int = 5  # failed sign-ins in a row before a lock
+    lockout_base_seconds: int = 60  # first lock; doubles with each further failure
+    lockout_max_seconds: int = 24 * 3600
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 4
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.env not in ("development", "test") and (key == DEV_SECRET_KEY or len(key) < 32):
+            raise ValueError("set DINGDAN_SECRET_KEY to a random value of 32+ characters "
+                             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                             " outside development and test")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -45,3 +123,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def worker_in_process(self) -> bool:
+        """Whether ``dingdan serve`` runs the worker itself: on SQLite unless told otherwise
+        (one writer, one process); never by default under test."""
+        if self.run_worker_in_process is not None:
+            return self.run_worker_in_process
+        return self.is_sqlite and self.env != "test"

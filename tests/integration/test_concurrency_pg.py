@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from conftest import ref
 from dingdan.services.tokens import issue_token
+from dingdan.services.users import OPERATOR
 from dingdan.settings import Settings
 from dingdan.store.tables import order_lines, orders, stock
 from dingdan.web.app import create_app
@@ -31,7 +32,7 @@ async def pg_client(pg_url: str) -> AsyncIterator[httpx.AsyncClient]:
                         token_cache_seconds=60)
     app = create_app(settings)
     async with LifespanManager(app) as manager:
-        issued = await issue_token("concurrency", app.state.uow())
+        issued = await issue_token("concurrency", app.state.uow(), roles=["admin"], actor=OPERATOR)
         from dingdan.domain.events import Actor, ActorKind
 
         # Warm the token cache so 200 requests do not all look the token up at once.

@@ -38,8 +38,10 @@ async def test_many_concurrent_writers_queue_instead_of_failing(sqlite_template:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'y.db'}")
     uows = UnitOfWorkFactory(engine)
     try:
-        await catalogue.create_warehouse(catalogue.WarehouseFields("SH", "上海仓", "上海"), uows())
-        await catalogue.create_product(catalogue.ProductFields("CUP", "杯子", 500), uows())
+        await catalogue.create_warehouse(catalogue.WarehouseFields("SH", "上海仓", "上海"), uows(),
+                                         actor=ADMIN)
+        await catalogue.create_product(catalogue.ProductFields("CUP", "杯子", 500), uows(),
+                                       actor=ADMIN)
 
         async def receive() -> None:
             await inventory.move_stock(inventory.MoveStock(

@@ -75,10 +75,11 @@ class StockMachine(RuleBasedStateMachine):
     def catalogue(self) -> None:
         for code, prio in WAREHOUSES:
             self.run(catalogue.create_warehouse(
-                catalogue.WarehouseFields(code, f"{code} 仓", "上海", priority=prio), self.uows()))
+                catalogue.WarehouseFields(code, f"{code} 仓", "上海", priority=prio), self.uows(),
+                actor=ADMIN))
         for sku in SKUS:
             self.run(catalogue.create_product(catalogue.ProductFields(sku, sku, 990),
-                                              self.uows()))
+                                              self.uows(), actor=ADMIN))
 
     @rule(sku=st.sampled_from(SKUS), wh=st.sampled_from([w for w, _ in WAREHOUSES]),
           qty=st.integers(1, 6))

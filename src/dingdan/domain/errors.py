@@ -11,6 +11,8 @@
     │   ├── IdempotencyConflict      same key, different body
     │   └── AlreadyExists            unique natural key already taken (SKU, warehouse code)
     ├── Unauthenticated              no or bad credentials
+    │   ├── BadCredentials           wrong login or password
+    │   └── AccountLocked            too many failed sign-ins; try again later
     └── Forbidden                    authenticated, but not allowed
 
 Each class carries a stable machine-readable ``code``; ``web/errors.py`` maps them once to
@@ -80,6 +82,14 @@ class AlreadyExists(Conflict):
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
+
+
+class BadCredentials(Unauthenticated):
+    code = "BAD_CREDENTIALS"
+
+
+class AccountLocked(Unauthenticated):
+    code = "ACCOUNT_LOCKED"
 
 
 class Forbidden(DomainError):

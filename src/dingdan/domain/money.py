@@ -10,6 +10,10 @@ MINOR_UNITS: dict[str, int] = {
     "CAD": 2, "MYR": 2, "THB": 2, "KRW": 0, "JPY": 0, "VND": 0,
 }
 
+# The largest amount (minor units) a price, fee or order total may be: far above any real
+# order, and small enough that sums of them stay within a 64-bit integer column.
+MAX_AMOUNT = 10**15
+
 
 @dataclass(frozen=True, slots=True)
 class Money:

@@ -16,8 +16,13 @@ from typing import Any
 
 import phonenumbers
 
-from dingdan.domain.errors import AmountsInconsistent, ErrorCollector, FieldError
-from dingdan.domain.money import is_known_currency
+from dingdan.domain.errors import (
+    AmountsInconsistent,
+    ErrorCollector,
+    FieldError,
+    ValidationFailed,
+)
+from dingdan.domain.money import MAX_AMOUNT, is_known_currency
 
 MAX_LINES = 200
 MAX_QTY = 100_000
@@ -208,6 +213,13 @@ def validate_draft(draft: OrderDraft, catalogue: dict[str, CatalogueItem],
 
     lines = sorted(merged.values(), key=lambda p: p.sku)
     amounts = compute_amounts(lines, draft.shipping_fee, draft.discount, draft.tax)
+    too_large = [FieldError(name, "too_large", f"at most {MAX_AMOUNT} minor units")
+                 for name, v in (("shipping_fee", draft.shipping_fee),
+                                 ("discount", draft.discount), ("tax", draft.tax),
+                                 ("subtotal", amounts.subtotal), ("total", amounts.total))
+                 if v > MAX_AMOUNT]
+    if too_large:
+        raise ValidationFailed(details=too_large)
     mismatches = []
     if draft.subtotal is not None and draft.subtotal != amounts.subtotal:
         mismatches.append(FieldError("subtotal", "mismatch",

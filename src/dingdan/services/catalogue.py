@@ -1,4 +1,4 @@
-"""Catalogue use cases: products and warehouses."""
+"""Catalogue use cases: products and warehouses (``catalogue.write``; each change audited)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from dingdan.domain.errors import ErrorCollector, NotFound, VersionConflict
+from dingdan.domain.events import Actor
 from dingdan.domain.money import is_known_currency
+from dingdan.domain.permissions import Permission
+from dingdan.services._access import require
 from dingdan.store.tables import products, warehouses
 from dingdan.store.uow import UnitOfWork
 
@@ -42,20 +45,23 @@ def _check_product(p: ProductFields) -> None:
     errors.raise_if_any()
 
 
-async def create_product(p: ProductFields, uow: UnitOfWork) -> dict[str, Any]:
+async def create_product(p: ProductFields, uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.CATALOGUE_WRITE, "product", p.sku)
     _check_product(p)
     async with uow:
         now = uow.now()
         await uow.catalogue.add(products, {**p.__dict__, "version": 1, "created_at": now,
                                            "updated_at": now}, "sku")
         row = await uow.catalogue.get(products, "sku", p.sku)
+        await uow.audit.record(actor, "product.create", "product", p.sku, None, dict(p.__dict__))
         await uow.commit()
     assert row is not None
     return row
 
 
 async def update_product(sku: str, changes: dict[str, Any], expected_version: int | None,
-                         uow: UnitOfWork) -> dict[str, Any]:
+                         uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.CATALOGUE_WRITE, "product", sku)
     async with uow:
         current = await uow.catalogue.get(products, "sku", sku)
         if current is None:
@@ -68,6 +74,7 @@ async def update_product(sku: str, changes: dict[str, Any], expected_version: in
                                                                "updated_at": uow.now()}):
             raise VersionConflict({"kind": "product", "key": sku})
         row = await uow.catalogue.get(products, "sku", sku)
+        await _audit_update(uow, actor, "product", sku, current, row)
         await uow.commit()
     assert row is not None
     return row
@@ -92,20 +99,25 @@ def _check_warehouse(w: WarehouseFields) -> None:
     errors.raise_if_any()
 
 
-async def create_warehouse(w: WarehouseFields, uow: UnitOfWork) -> dict[str, Any]:
+async def create_warehouse(w: WarehouseFields, uow: UnitOfWork, *,
+                           actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.CATALOGUE_WRITE, "warehouse", w.code)
     _check_warehouse(w)
     async with uow:
         now = uow.now()
         await uow.catalogue.add(warehouses, {**w.__dict__, "version": 1, "created_at": now,
                                              "updated_at": now}, "code")
         row = await uow.catalogue.get(warehouses, "code", w.code)
+        await uow.audit.record(actor, "warehouse.create", "warehouse", w.code, None,
+                               dict(w.__dict__))
         await uow.commit()
     assert row is not None
     return row
 
 
 async def update_warehouse(code: str, changes: dict[str, Any], expected_version: int | None,
-                           uow: UnitOfWork) -> dict[str, Any]:
+                           uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.CATALOGUE_WRITE, "warehouse", code)
     async with uow:
         current = await uow.catalogue.get(warehouses, "code", code)
         if current is None:
@@ -118,6 +130,18 @@ async def update_warehouse(code: str, changes: dict[str, Any], expected_version:
                                                                "updated_at": uow.now()}):
             raise VersionConflict({"kind": "warehouse", "key": code})
         row = await uow.catalogue.get(warehouses, "code", code)
+        await _audit_update(uow, actor, "warehouse", code, current, row)
         await uow.commit()
     assert row is not None
     return row
+
+
+_BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+async def _audit_update(uow: UnitOfWork, actor: Actor, kind: str, key: str,
+                        before: dict[str, Any], after: dict[str, Any] | None) -> None:
+    assert after is not None
+    changed = [k for k in after if k not in _BOOKKEEPING and before.get(k) != after[k]]
+    await uow.audit.record(actor, f"{kind}.update", kind, key, {k: before.get(k) for k in changed},
+                           {k: after[k] for k in changed})

@@ -8,6 +8,8 @@ from typing import Any
 from dingdan.domain.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from dingdan.domain.events import Actor
 from dingdan.domain.inventory import MovementKind
+from dingdan.domain.permissions import Permission
+from dingdan.services._access import require, require_warehouse
 from dingdan.store.tables import products, warehouses
 from dingdan.store.uow import UnitOfWork
 
@@ -25,6 +27,8 @@ class MoveStock:
 
 async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
     """Receive goods or adjust on hand (a count, damage…); never below what is reserved."""
+    key = f"{cmd.sku}@{cmd.warehouse_code}"
+    require(cmd.actor, Permission.STOCK_WRITE, "stock", key)
     errors = ErrorCollector()
     if cmd.kind is MovementKind.RECEIPT and cmd.quantity <= 0:
         errors.add("quantity", "out_of_range", "a receipt adds a positive quantity")
@@ -42,6 +46,7 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
         warehouse = await uow.catalogue.get(warehouses, "code", cmd.warehouse_code)
         if warehouse is None:
             raise NotFound({"kind": "warehouse", "key": cmd.warehouse_code})
+        require_warehouse(cmd.actor, warehouse["id"], Permission.STOCK_WRITE, "stock", key)
         now = uow.now()
         after = await uow.stock.change_on_hand(cmd.sku, warehouse["id"], cmd.quantity, now)
         if after is None:
@@ -53,6 +58,10 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
             quantity=cmd.quantity, on_hand_after=after, reason=cmd.reason.strip(),
             reference=cmd.reference, actor=cmd.actor.label, created_at=now)
         levels = await uow.stock.levels(sku=cmd.sku, warehouse_id=warehouse["id"])
+        await uow.audit.record(cmd.actor, f"stock.{cmd.kind.value}", "stock", key,
+                               {"on_hand": after - cmd.quantity},
+                               {"on_hand": after, "quantity": cmd.quantity,
+                                "reason": cmd.reason.strip(), "reference": cmd.reference})
         await uow.commit()
     return levels[0]
 

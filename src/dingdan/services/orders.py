@@ -35,6 +35,8 @@ from dingdan.domain.orders import (
     validate_address,
 )
 from dingdan.domain.orders import validate_draft as check_draft
+from dingdan.domain.permissions import Permission, permission_for
+from dingdan.services._access import require, require_warehouse
 from dingdan.store.orders import OrderState
 from dingdan.store.uow import UnitOfWork
 
@@ -45,16 +47,21 @@ class PlaceOrder:
     actor: Actor
     idempotency_key: str | None = None
     request_hash: str | None = None  # digest of the request body, to spot key reuse
+    # Read the new order back (as ``uow.orders.get`` gives it) before committing, for a
+    # caller that answers with it: spares it a second transaction.
+    read_back: bool = False
 
 
 @dataclass(frozen=True)
 class Placed:
     number: str
     created: bool  # False: an earlier request already made this order
+    order: dict[str, Any] | None = None  # the new order, if read back
 
 
 async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Placed:
     """Check the order, reserve every line in one warehouse, store it with its first event."""
+    require(cmd.actor, Permission.ORDER_CREATE, "order", cmd.draft.external_id)
     draft = cmd.draft
     async with uow:
         existing = await uow.orders.find_existing(cmd.idempotency_key, draft.channel,
@@ -65,8 +72,8 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Placed:
         catalogue = await uow.catalogue.items({line.sku for line in draft.lines})
         draft, lines, amounts = check_draft(draft, catalogue)
         needs = {line.sku: line.quantity for line in lines}
-        candidates = choose_warehouses(needs, await uow.stock.active_warehouses(),
-                                       await uow.stock.available(needs))
+        candidates = choose_warehouses(needs,
+                                       *await uow.stock.active_warehouses_and_available(needs))
         warehouse = None
         for candidate in candidates:
             # Stock may have moved since it was read: the conditional update is the truth.
@@ -114,8 +121,15 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Placed:
                       None, {"warehouse": warehouse.code,
                              "lines": [{"sku": r["sku"], "quantity": r["quantity"]}
                                        for r in rows]})
+        await uow.audit.record(cmd.actor, "order.place", "order", number, None, {
+            "status": values["status"], "channel": draft.channel,
+            "external_id": draft.external_id, "warehouse": warehouse.code,
+            "currency": draft.currency, "total": amounts.total,
+            "lines": [{"sku": r["sku"], "quantity": r["quantity"],
+                       "unit_price": r["unit_price"]} for r in rows]})
+        order = await uow.orders.get(number) if cmd.read_back else None
         await uow.commit()
-        return Placed(number, True)
+        return Placed(number, True, order)
 
 
 def _repeat(cmd: PlaceOrder, number: str, request_hash: str | None) -> Placed:
@@ -153,6 +167,9 @@ async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
     """Take one lifecycle action on an order. Returns the order's new version."""
     async with uow:
         state = await _load(uow, cmd.number, cmd.expected_version)
+        permission = permission_for(cmd.action, state.status)
+        require(cmd.actor, permission, "order", cmd.number)
+        require_warehouse(cmd.actor, state.warehouse_id, permission, "order", cmd.number)
         _check_action_input(cmd)
         facts = lifecycle.OrderFacts(Status(state.status), PaymentStatus(state.payment_status),
                                      state.payment_method,
@@ -190,8 +207,16 @@ async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
                                                        state.tracking_number))
         await _record(uow, new_state, EVENT_FOR_ACTION[cmd.action], Status(state.status),
                       outcome.status, cmd.actor, cmd.reason, data)
+        await uow.audit.record(cmd.actor, f"order.{cmd.action.value}", "order", cmd.number,
+                               _facts(state), {**_facts(new_state), "reason": cmd.reason,
+                                               **data})
         await uow.commit()
         return new_state.version
+
+
+def _facts(state: OrderState) -> dict[str, Any]:
+    return {"status": state.status, "payment_status": state.payment_status,
+            "fulfillment_status": state.fulfillment_status, "version": state.version}
 
 
 def _check_action_input(cmd: ChangeStatus) -> None:
@@ -274,12 +299,17 @@ class AddNote:
 
 
 async def add_note(cmd: AddNote, uow: UnitOfWork) -> None:
+    require(cmd.actor, Permission.ORDER_NOTE, "order", cmd.number)
     if not cmd.note.strip():
         raise ValidationFailed(details=[FieldError("note", "required", "a note cannot be empty")])
     async with uow:
         state = await _load(uow, cmd.number, None)
+        require_warehouse(cmd.actor, state.warehouse_id, Permission.ORDER_NOTE, "order",
+                          cmd.number)
         await _record(uow, state, EventType.NOTE_ADDED, None, None, cmd.actor, cmd.note.strip(),
                       {})
+        await uow.audit.record(cmd.actor, "order.note", "order", cmd.number, None,
+                               {"note": cmd.note.strip()})
         await uow.commit()
 
 
@@ -303,6 +333,7 @@ class ChangeAddress:
 
 async def change_contact(cmd: ChangeContact, uow: UnitOfWork) -> int:
     """Change the customer's contact before picking; the event records before and after."""
+    require(cmd.actor, Permission.ORDER_EDIT, "order", cmd.number)
     errors = ErrorCollector()
     c = cmd.customer
     if not c.name.strip():
@@ -321,6 +352,7 @@ async def change_contact(cmd: ChangeContact, uow: UnitOfWork) -> int:
 
 async def change_address(cmd: ChangeAddress, uow: UnitOfWork) -> int:
     """Change the shipping address before picking, re-validated; before/after recorded."""
+    require(cmd.actor, Permission.ORDER_EDIT, "order", cmd.number)
     errors = ErrorCollector()
     a = validate_address(cmd.address, errors, "shipping_address")
     errors.raise_if_any()
@@ -336,6 +368,7 @@ async def _edit_before_picking(uow: UnitOfWork, number: str, expected_version: i
                                reason: str | None) -> int:
     async with uow:
         state = await _load(uow, number, expected_version)
+        require_warehouse(actor, state.warehouse_id, Permission.ORDER_EDIT, "order", number)
         if Status(state.status) not in lifecycle.EDITABLE_ADDRESS:
             raise IllegalTransition({"action": type.value, "status": state.status})
         full = await uow.orders.get(number)
@@ -354,5 +387,8 @@ async def _edit_before_picking(uow: UnitOfWork, number: str, expected_version: i
             customer_email=after.get("customer_email", state.customer_email))
         await _record(uow, new_state, type, None, None, actor, reason,
                       {"before": {k: before[k] for k in changed}, "after": changed})
+        await uow.audit.record(actor, "order.contact" if type is EventType.CONTACT_CHANGED
+                               else "order.address", "order", number,
+                               {k: before[k] for k in changed}, {**changed, "reason": reason})
         await uow.commit()
         return new_state.version

@@ -1,12 +1,22 @@
-"""Read-side use cases: an order with its lines, a page of orders, the timeline, stock."""
+"""Read-side use cases: an order with its lines, a page of orders, the timeline, stock.
+
+Each needs ``order.read``. Warehouse staff limited to some warehouses see only those
+warehouses' orders (others are "not found" to them); people without ``pii.read`` get phones,
+emails and streets masked — here, so the API and the pages show the same.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dingdan.domain import lifecycle
 from dingdan.domain.errors import FieldError, NotFound, ValidationFailed
-from dingdan.domain.lifecycle import PaymentStatus, Status
+from dingdan.domain.events import Actor
+from dingdan.domain.lifecycle import Action, PaymentStatus, Status
+from dingdan.domain.permissions import Permission, can, may_touch_warehouse, permission_for
+from dingdan.domain.privacy import mask_fields
+from dingdan.services._access import require
 from dingdan.store.orders import SORTABLE, ListQuery, decode_cursor
 from dingdan.store.tables import warehouses
 from dingdan.store.uow import UnitOfWork
@@ -19,24 +29,63 @@ def allowed_actions(order: dict[str, Any]) -> list[str]:
     return [a.value for a in lifecycle.allowed_actions(facts) if a is not lifecycle.Action.TIMEOUT]
 
 
-async def get_order(number: str, uow: UnitOfWork) -> dict[str, Any]:
+def allowed_actions_for(actor: Actor, order: dict[str, Any]) -> list[str]:
+    """What this person may do to this order now: the lifecycle's allowed actions that their
+    roles permit (a page's buttons; the API's ``allowed_actions``)."""
+    if not may_touch_warehouse(actor, order["warehouse_id"]):
+        return []
+    return [a for a in allowed_actions(order)
+            if can(actor, permission_for(Action(a), order["status"]))]
+
+
+def _for_reader(actor: Actor, row: dict[str, Any]) -> dict[str, Any]:
+    return row if can(actor, Permission.PII_READ) else mask_fields(row)
+
+
+def _mask_event(actor: Actor, event: dict[str, Any]) -> dict[str, Any]:
+    data = event.get("data") or {}
+    if can(actor, Permission.PII_READ) or not {"before", "after"} & set(data):
+        return event
+    masked = {k: mask_fields(v) if k in ("before", "after") and isinstance(v, dict) else v
+              for k, v in data.items()}
+    return {**event, "data": masked}
+
+
+async def get_order(number: str, uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
         order = await uow.orders.get(number)
-    if order is None:
+    return _present(number, order, actor)
+
+
+def show_order(number: str, order: dict[str, Any] | None, *, actor: Actor) -> dict[str, Any]:
+    """:func:`get_order` for a caller that read the row (``uow.orders.get``) itself, in its
+    own transaction: order intake reads the new order before committing."""
+    require(actor, Permission.ORDER_READ, "order", number)
+    return _present(number, order, actor)
+
+
+def _present(number: str, order: dict[str, Any] | None, actor: Actor) -> dict[str, Any]:
+    if order is None or not may_touch_warehouse(actor, order["warehouse_id"]):
         raise NotFound({"kind": "order", "key": number})
-    order["allowed_actions"] = allowed_actions(order)
-    return order
+    order["allowed_actions"] = allowed_actions_for(actor, order)
+    return _for_reader(actor, order)
 
 
-async def order_timeline(number: str, uow: UnitOfWork) -> list[dict[str, Any]]:
+async def order_timeline(number: str, uow: UnitOfWork, *,
+                         actor: Actor) -> list[dict[str, Any]]:
+    require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
         state = await uow.orders.get_state(number)
-        if state is None:
+        if state is None or not may_touch_warehouse(actor, state.warehouse_id):
             raise NotFound({"kind": "order", "key": number})
-        return await uow.orders.timeline(state.id)
+        events = await uow.orders.timeline(state.id)
+    return [_mask_event(actor, e) for e in events]
 
 
-async def list_orders(q: ListQuery, uow: UnitOfWork) -> tuple[list[dict[str, Any]], str | None]:
+async def list_orders(q: ListQuery, uow: UnitOfWork, *,
+                      actor: Actor) -> tuple[list[dict[str, Any]], str | None]:
+    require(actor, Permission.ORDER_READ, "order", None)
     if q.sort.lstrip("-") not in SORTABLE:
         raise ValidationFailed(details=[FieldError(
             "sort", "unknown_sort", f"sort by one of {', '.join(sorted(SORTABLE))}")])
@@ -50,12 +99,17 @@ async def list_orders(q: ListQuery, uow: UnitOfWork) -> tuple[list[dict[str, Any
     if bad:
         raise ValidationFailed(details=[FieldError(
             "status", "unknown_status", f"unknown status {', '.join(bad)}")])
+    if actor.warehouse_ids is not None:
+        q = replace(q, visible_warehouses=tuple(sorted(actor.warehouse_ids)))
     async with uow:
-        return await uow.orders.page(q)
+        rows, next_cursor = await uow.orders.page(q)
+    return [_for_reader(actor, r) for r in rows], next_cursor
 
 
 async def stock_levels(uow: UnitOfWork, sku: str | None = None, warehouse_code: str | None = None,
-                       low_only: bool = False, threshold: int = 10) -> list[dict[str, Any]]:
+                       low_only: bool = False, threshold: int = 10, *,
+                       actor: Actor) -> list[dict[str, Any]]:
+    require(actor, Permission.ORDER_READ, "stock", sku)
     async with uow:
         wid = None
         if warehouse_code:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.store.tables import order_events, order_lines, order_tags, orders, warehouses
@@ -54,13 +54,33 @@ class ListQuery:
     name: str | None = None
     email: str | None = None
     tag: str | None = None
-    q: str | None = None  # number, phone or name
+    number: str | None = None  # exact order number
+    warehouse_id: int | None = None
+    # Set by the read use case, not by callers: the warehouses a limited person may see.
+    visible_warehouses: tuple[int, ...] | None = None
+    q: str | None = None  # number, phone, name or SKU
     sort: str = "-placed_at"
     limit: int = 50
     cursor: str | None = None
 
 
 SORTABLE = {"placed_at", "total", "number", "updated_at"}
+
+# The statements of order intake, built once: building a statement (bind parameters, cache
+# key) costs more than executing it. Values go in as execution parameters.
+_BY_KEY = orders.c.idempotency_key == bindparam("p_key")
+_BY_CHANNEL_ID = and_(orders.c.channel == bindparam("p_channel"),
+                      orders.c.external_id == bindparam("p_external_id"))
+_FIND = {(key, ext): select(orders.c.number, orders.c.request_hash).where(cond).limit(1)
+         for key, ext, cond in ((True, False, _BY_KEY), (False, True, _BY_CHANNEL_ID),
+                                (True, True, or_(_BY_KEY, _BY_CHANNEL_ID)))}
+_INSERT_ORDER = insert(orders).returning(orders.c.id)
+_INSERT_LINES = insert(order_lines)
+_LINES = (select(order_lines).where(order_lines.c.order_id == bindparam("p_order_id"))
+          .order_by(order_lines.c.line_no))
+_GET = (select(orders, warehouses.c.code.label("warehouse_code"))
+        .select_from(orders.outerjoin(warehouses, warehouses.c.id == orders.c.warehouse_id))
+        .where(orders.c.number == bindparam("p_number")))
 
 
 class OrderRepo:
@@ -70,23 +90,18 @@ class OrderRepo:
     async def find_existing(self, idempotency_key: str | None, channel: str,
                             external_id: str | None) -> tuple[str, str | None] | None:
         """(number, request hash) of an order already made with this key or channel id."""
-        conds = []
-        if idempotency_key:
-            conds.append(orders.c.idempotency_key == idempotency_key)
-        if external_id:
-            conds.append(and_(orders.c.channel == channel, orders.c.external_id == external_id))
-        if not conds:
+        if not (idempotency_key or external_id):
             return None
         row = (await self.conn.execute(
-            select(orders.c.number, orders.c.request_hash).where(or_(*conds)).limit(1)
+            _FIND[bool(idempotency_key), bool(external_id)],
+            {"p_key": idempotency_key, "p_channel": channel, "p_external_id": external_id},
         )).first()
         return (row.number, row.request_hash) if row else None
 
     async def insert(self, values: Mapping[str, Any], lines: Sequence[Mapping[str, Any]],
                      tags: Sequence[str]) -> int:
-        order_id: int = (await self.conn.execute(
-            insert(orders).values(**values).returning(orders.c.id))).scalar_one()
-        await self.conn.execute(insert(order_lines),
+        order_id: int = (await self.conn.execute(_INSERT_ORDER, dict(values))).scalar_one()
+        await self.conn.execute(_INSERT_LINES,
                                 [{"order_id": order_id, **line} for line in lines])
         if tags:
             await self.conn.execute(insert(order_tags),
@@ -106,16 +121,11 @@ class OrderRepo:
         return result.rowcount == 1
 
     async def lines(self, order_id: int) -> list[dict[str, Any]]:
-        rows = await self.conn.execute(
-            select(order_lines).where(order_lines.c.order_id == order_id)
-            .order_by(order_lines.c.line_no))
+        rows = await self.conn.execute(_LINES, {"p_order_id": order_id})
         return [dict(r._mapping) for r in rows]
 
     async def get(self, number: str) -> dict[str, Any] | None:
-        row = (await self.conn.execute(
-            select(orders, warehouses.c.code.label("warehouse_code"))
-            .select_from(orders.outerjoin(warehouses, warehouses.c.id == orders.c.warehouse_id))
-            .where(orders.c.number == number))).first()
+        row = (await self.conn.execute(_GET, {"p_number": number})).first()
         if row is None:
             return None
         order = dict(row._mapping)
@@ -172,6 +182,12 @@ class OrderRepo:
         if q.sku:
             f.append(exists().where(order_lines.c.order_id == orders.c.id,
                                     order_lines.c.sku == q.sku))
+        if q.number:
+            f.append(orders.c.number == q.number.strip().upper())
+        if q.warehouse_id is not None:
+            f.append(orders.c.warehouse_id == q.warehouse_id)
+        if q.visible_warehouses is not None:
+            f.append(orders.c.warehouse_id.in_(q.visible_warehouses))
         if q.tag:
             f.append(exists().where(order_tags.c.order_id == orders.c.id,
                                     order_tags.c.tag == q.tag))
@@ -179,7 +195,9 @@ class OrderRepo:
             text = q.q.strip()
             f.append(or_(orders.c.number == text.upper(), orders.c.customer_phone == text,
                          orders.c.customer_phone.like(f"%{_escape(text)}", escape="\\"),
-                         orders.c.customer_name == text))
+                         orders.c.customer_name == text,
+                         exists().where(order_lines.c.order_id == orders.c.id,
+                                        order_lines.c.sku == text)))
         return f
 
 
@@ -200,4 +218,12 @@ def decode_cursor(cursor: str, key_name: str) -> tuple[Any, int]:
         raise ValueError("bad cursor")
     if key_name in ("placed_at", "updated_at"):
         value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            raise ValueError("bad cursor")
+    # A value of the wrong type (a cursor made for another sort) must not reach the SQL.
+    elif not isinstance(value, _CURSOR_TYPES.get(key_name, object)) or isinstance(value, bool):
+        raise ValueError("bad cursor")
     return value, last_id
+
+
+_CURSOR_TYPES: dict[str, type] = {"total": int, "number": str}

@@ -11,11 +11,37 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.domain.inventory import WarehouseChoice
 from dingdan.store.tables import products, stock, stock_movements, warehouses
+
+# The statements of order intake, built once. Building a statement (its bind parameters and
+# cache key) costs more than executing it, and these run several times for every order.
+_ACTIVE_WAREHOUSES = (select(warehouses.c.id, warehouses.c.code, warehouses.c.priority)
+                      .where(warehouses.c.active.is_(True)))
+_AVAILABLE = (select(stock.c.warehouse_id, stock.c.sku, stock.c.on_hand - stock.c.reserved)
+              .where(stock.c.sku.in_(bindparam("p_skus", expanding=True))))
+# Active warehouses, each with its stock of the given SKUs (a warehouse with none: one row of
+# NULLs), in one round trip.
+_ACTIVE_WITH_STOCK = (
+    select(warehouses.c.id, warehouses.c.code, warehouses.c.priority, stock.c.sku,
+           stock.c.on_hand - stock.c.reserved)
+    .select_from(warehouses.outerjoin(stock, (stock.c.warehouse_id == warehouses.c.id)
+                                      & stock.c.sku.in_(bindparam("p_skus", expanding=True))))
+    .where(warehouses.c.active.is_(True)))
+_NOW = bindparam("p_now", type_=stock.c.updated_at.type)
+_RESERVE = (update(stock)
+            .where(stock.c.sku == bindparam("p_sku"),
+                   stock.c.warehouse_id == bindparam("p_warehouse_id"),
+                   stock.c.on_hand - stock.c.reserved >= bindparam("p_qty"))
+            .values(reserved=stock.c.reserved + bindparam("p_qty"), updated_at=_NOW))
+_RELEASE = (update(stock)
+            .where(stock.c.sku == bindparam("p_sku"),
+                   stock.c.warehouse_id == bindparam("p_warehouse_id"),
+                   stock.c.reserved >= bindparam("p_qty"))
+            .values(reserved=stock.c.reserved - bindparam("p_qty"), updated_at=_NOW))
 
 
 class StockRepo:
@@ -23,31 +49,33 @@ class StockRepo:
         self.conn = conn
 
     async def active_warehouses(self) -> list[WarehouseChoice]:
-        rows = await self.conn.execute(
-            select(warehouses.c.id, warehouses.c.code, warehouses.c.priority)
-            .where(warehouses.c.active.is_(True)))
+        rows = await self.conn.execute(_ACTIVE_WAREHOUSES)
         return [WarehouseChoice(r.id, r.code, r.priority) for r in rows]
 
+    async def active_warehouses_and_available(
+            self, skus: Iterable[str]) -> tuple[list[WarehouseChoice], dict[tuple[int, str], int]]:
+        """:meth:`active_warehouses` and :meth:`available` for those warehouses, in one query."""
+        chosen: dict[int, WarehouseChoice] = {}
+        available: dict[tuple[int, str], int] = {}
+        for r in await self.conn.execute(_ACTIVE_WITH_STOCK, {"p_skus": list(skus)}):
+            if r[0] not in chosen:
+                chosen[r[0]] = WarehouseChoice(r[0], r[1], r[2])
+            if r[3] is not None:
+                available[(r[0], r[3])] = r[4]
+        return list(chosen.values()), available
+
     async def available(self, skus: Iterable[str]) -> dict[tuple[int, str], int]:
-        rows = await self.conn.execute(
-            select(stock.c.warehouse_id, stock.c.sku, stock.c.on_hand - stock.c.reserved)
-            .where(stock.c.sku.in_(list(skus))))
+        rows = await self.conn.execute(_AVAILABLE, {"p_skus": list(skus)})
         return {(r[0], r[1]): r[2] for r in rows}
 
     async def reserve(self, sku: str, warehouse_id: int, qty: int, now: datetime) -> bool:
-        result = await self.conn.execute(
-            update(stock)
-            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
-                   stock.c.on_hand - stock.c.reserved >= qty)
-            .values(reserved=stock.c.reserved + qty, updated_at=now))
+        result = await self.conn.execute(_RESERVE, {
+            "p_sku": sku, "p_warehouse_id": warehouse_id, "p_qty": qty, "p_now": now})
         return result.rowcount == 1
 
     async def release(self, sku: str, warehouse_id: int, qty: int, now: datetime) -> None:
-        result = await self.conn.execute(
-            update(stock)
-            .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
-                   stock.c.reserved >= qty)
-            .values(reserved=stock.c.reserved - qty, updated_at=now))
+        result = await self.conn.execute(_RELEASE, {
+            "p_sku": sku, "p_warehouse_id": warehouse_id, "p_qty": qty, "p_now": now})
         if result.rowcount != 1:
             raise RuntimeError(f"release of {qty} {sku}@{warehouse_id} found no such reservation")
 

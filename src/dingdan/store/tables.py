@@ -247,4 +247,9 @@ api_tokens = Table(
     ts("created_at", False),
     ts("expires_at"),
     ts("revoked_at"),
+    # Issue 3 (migration 0003): a personal token acts for its owner, within the owner's roles;
+    # an integration token (no owner) has exactly its roles.
+    Column("user_id", Id, ForeignKey("users.id")),
+    Column("roles", Json, nullable=False, default=list),
+    Column("created_by", String(120)),
 )

@@ -3,6 +3,7 @@ the right tool: there is nothing to brute-force)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,27 @@ class TokenRepo:
         self.conn = conn
 
     async def add(self, name: str, prefix: str, token_hash: str, now: datetime,
-                  expires_at: datetime | None) -> int:
+                  expires_at: datetime | None, *, roles: Iterable[str] = (),
+                  user_id: int | None = None, created_by: str | None = None) -> int:
         new_id: int = (await self.conn.execute(insert(api_tokens).values(
             name=name, prefix=prefix, token_hash=token_hash, created_at=now,
-            expires_at=expires_at).returning(api_tokens.c.id))).scalar_one()
+            expires_at=expires_at, roles=sorted(set(roles)), user_id=user_id,
+            created_by=created_by).returning(api_tokens.c.id))).scalar_one()
         return new_id
+
+    async def get(self, token_id: int) -> dict[str, Any] | None:
+        row = (await self.conn.execute(
+            select(api_tokens).where(api_tokens.c.id == token_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def search(self, user_id: int | None = None,
+                   include_revoked: bool = True) -> list[dict[str, Any]]:
+        stmt = select(api_tokens).order_by(api_tokens.c.id.desc())
+        if user_id is not None:
+            stmt = stmt.where(api_tokens.c.user_id == user_id)
+        if not include_revoked:
+            stmt = stmt.where(api_tokens.c.revoked_at.is_(None))
+        return [dict(r._mapping) for r in await self.conn.execute(stmt)]
 
     async def by_hash(self, token_hash: str) -> dict[str, Any] | None:
         row = (await self.conn.execute(

@@ -15,12 +15,14 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY
 from dingdan.store.events import EventRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
+from dingdan.store.users import UserRepo
 
 Clock = Callable[[], datetime]
 
@@ -35,6 +37,8 @@ class UnitOfWork:
     catalogue: CatalogueRepo
     events: EventRepo
     tokens: TokenRepo
+    users: UserRepo
+    audit: AuditRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -67,6 +71,8 @@ class UnitOfWork:
         self.catalogue = CatalogueRepo(conn)
         self.events = EventRepo(conn)
         self.tokens = TokenRepo(conn)
+        self.users = UserRepo(conn)
+        self.audit = AuditRepo(conn, self._clock)
         return self
 
     async def commit(self) -> None:
@@ -79,7 +85,14 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            if not self._committed:
+            if self._committed:
+                pass
+            elif self._read_only and exc_type is None:
+                # Ends a transaction that wrote nothing, as a rollback would; but psycopg
+                # drops every prepared statement of the connection after a ROLLBACK
+                # (DEALLOCATE ALL), so PostgreSQL would parse and plan each statement afresh.
+                await conn.commit()
+            else:
                 await conn.rollback()
         finally:
             await conn.close()

@@ -6,21 +6,22 @@ assets installed by ``scripts/setup`` (npm), never from a CDN.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from dingdan import __version__
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors
-from dingdan.web.api import catalogue, orders
+from dingdan.web import errors, live, ui
+from dingdan.web.api import catalogue, notifications, orders, push, webhooks
+from dingdan.web.auth import install_auth
 from dingdan.web.deps import TokenCache
 
 API = "/api/v1"
@@ -32,7 +33,13 @@ def assets_dir(settings: Settings) -> Path:
     return Path.cwd() / "node_modules"
 
 
-def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
+# Started in the lifespan when ``settings.worker_in_process``: e.g. the in-process worker,
+# which the composition root (``dingdan.server``) passes in — web does not import workers.
+Background = Callable[[UnitOfWorkFactory], AbstractAsyncContextManager[object]]
+
+
+def create_app(settings: Settings, clock: Clock = utc_now,
+               background: Sequence[Background] = ()) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
@@ -41,8 +48,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                              echo=settings.echo_sql)
         app.state.uow = UnitOfWorkFactory(engine, clock)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                if settings.worker_in_process:
+                    for start in background:
+                        await stack.enter_async_context(start(app.state.uow))
+                yield
         finally:
+            await live.stop(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -57,6 +69,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     errors.install(app)
     app.include_router(orders.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
+    app.include_router(webhooks.router, prefix=API)
+    app.include_router(push.router, prefix=API)
+    app.include_router(push.assets)  # /sw.js, the push service worker
+    app.include_router(notifications.router, prefix=API)
+    ui.install(app, settings)  # the back office: pages at /, live updates at /live
+    install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
 
     assets = assets_dir(settings)
     if assets.is_dir():
@@ -65,10 +83,6 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -1,4 +1,7 @@
-"""Request dependencies: the unit of work, the acting token, the user's language."""
+"""Request dependencies: the unit of work, the acting token or person, the user's language.
+
+Who is acting is decided in ``web/auth.py`` (a bearer token or the session cookie).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,11 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dingdan.domain.errors import Unauthenticated
 from dingdan.domain.events import Actor
-from dingdan.services.tokens import authenticate
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
+from dingdan.web.auth import PageActorDep, current_actor
 from dingdan.web.errors import language
-
-_bearer = HTTPBearer(auto_error=False, description="An API token: `dingdan token create`")
 
 
 def uow_factory(request: Request) -> UnitOfWorkFactory:
@@ -45,26 +44,35 @@ class TokenCache:
             return None
         return hit[0]
 
+    def forget(self, token_id: int) -> None:
+        """Drop a revoked token at once (in this process; others within ``ttl``)."""
+        for token, (actor, _) in list(self._seen.items()):
+            if actor.kind.value == "token" and actor.id == str(token_id):
+                self._seen.pop(token, None)
+
     def put(self, token: str, actor: Actor) -> None:
         if len(self._seen) >= self.max_size:
             self._seen.clear()
         self._seen[token] = (actor, time.monotonic() + self.ttl)
 
 
-async def current_actor(request: Request,
-                        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-                        ) -> Actor:
-    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise Unauthenticated()
-    cache: TokenCache = request.app.state.token_cache
-    actor = cache.get(creds.credentials)
-    if actor is None:
-        actor = await authenticate(creds.credentials, get_read_uow(request))
-        cache.put(creds.credentials, actor)
-    return actor
+# FastAPI runs a plain ``def`` dependency in a worker thread; these are instant, so they are
+# wrapped as coroutines to spare every request the thread hand-offs.
+async def _uow(request: Request) -> UnitOfWork:
+    return get_uow(request)
 
 
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
-ActorDep = Annotated[Actor, Depends(current_actor)]
-LangDep = Annotated[str, Depends(language)]
+async def _read_uow(request: Request) -> UnitOfWork:
+    return get_read_uow(request)
+
+
+async def _language(request: Request) -> str:
+    return language(request)
+
+
+UowDep = Annotated[UnitOfWork, Depends(_uow)]
+ReadUowDep = Annotated[UnitOfWork, Depends(_read_uow)]
+ActorDep = Annotated[Actor, Depends(current_actor)]  # a bearer token or the session
+__all__ = ["ActorDep", "LangDep", "PageActorDep", "ReadUowDep", "TokenCache", "UowDep",
+           "current_actor", "get_read_uow", "get_uow", "uow_factory"]
+LangDep = Annotated[str, Depends(_language)]

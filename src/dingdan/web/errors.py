@@ -60,8 +60,13 @@ class Problem(BaseModel):
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries so every error a route can give is in the document."""
-    return {s: {"model": Problem, "content": {PROBLEM: {}}} for s in statuses}
+    """OpenAPI entries so every error a route can give is in the document.
+
+    ``model`` puts Problem in the components (FastAPI files it under application/json);
+    the reference files it under the media type errors are actually sent as.
+    """
+    ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {s: {"model": Problem, "content": {PROBLEM: ref}} for s in statuses}
 
 
 def language(request: Request) -> str:

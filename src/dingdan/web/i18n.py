@@ -61,6 +61,14 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "UNAUTHENTICATED": ("Not signed in", "未认证",
                         "A valid bearer token is required.", "需要有效的访问令牌（Bearer token）。"),
     "FORBIDDEN": ("Forbidden", "无权限", "You may not do this.", "您无权执行此操作。"),
+    "BAD_CREDENTIALS": ("Sign-in failed", "登录失败", "The login or the password is not right.",
+                        "账号或密码不正确。"),
+    "ACCOUNT_LOCKED": ("Account locked", "账号已锁定",
+                       "Too many failed sign-ins; try again in {minutes} minute(s).",
+                       "登录失败次数过多，请 {minutes} 分钟后再试。"),
+    "CSRF_FAILED": ("Request refused", "请求被拒绝",
+                    "The form's security token is missing or wrong; reload the page and retry.",
+                    "表单安全令牌缺失或无效，请刷新页面后重试。"),
     "ROUTE_NOT_FOUND": ("Not found", "未找到", "No such endpoint.", "接口不存在。"),
     "METHOD_NOT_ALLOWED": ("Method not allowed", "方法不允许",
                            "This endpoint does not accept that method.", "该接口不支持此方法。"),
@@ -71,7 +79,8 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
                        "服务器内部错误，已记录。"),
 }
 
-KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌"}
+KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌",
+            "user": "用户"}
 
 # Field-level messages by code; the English hint from the rules is the fallback.
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
@@ -93,6 +102,19 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "string_type": ("Must be text.", "必须是文本。"),
     "value_error": ("Invalid value.", "值无效。"),
     "below_reserved": ("On hand cannot drop below what is reserved.", "在库数量不能低于已预留数量。"),
+    "too_short": ("Too short: at least 8 characters.", "太短：至少 8 个字符。"),
+    "too_long": ("Too long.", "太长。"),
+    "too_weak": ("Too weak: use more different characters.", "过于简单：请使用更多不同的字符。"),
+    "unknown_role": ("Unknown role.", "未知角色。"),
+    "invalid_email": ("Not a valid email address.", "邮箱地址无效。"),
+    "unknown_language": ("Language is zh-CN or en.", "语言只能是 zh-CN 或 en。"),
+    "unknown_warehouse": ("No such warehouse.", "没有此仓库。"),
+    "wrong_password": ("The current password is not right.", "当前密码不正确。"),
+    "unchanged": ("The new password is the current one.", "新密码与当前密码相同。"),
+    "own_admin": ("You cannot take the admin role from yourself.", "不能移除自己的管理员角色。"),
+    "own_account": ("You cannot deactivate yourself.", "不能停用自己的账号。"),
+    "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
+    "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
 }
 
 

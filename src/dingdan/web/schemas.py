@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
 from dingdan.domain import lifecycle
 from dingdan.domain.lifecycle import Status
+from dingdan.domain.money import MAX_AMOUNT
+
+# Bounds that keep every number storable (PostgreSQL integer and bigint columns): a larger one
+# is a 422, never a database error. The business ranges (not negative…) are the rules' job.
+Amount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("not_null", "leave the field out to keep it; it cannot be null")
+    return value
+
+
+# In an update, an omitted field keeps its value; one that must always have a value cannot be
+# set to null (only the fields a record may lack can be cleared).
+NotNull = BeforeValidator(_refuse_null)
 
 
 class _In(BaseModel):
@@ -30,13 +56,16 @@ class AddressIn(_In):
     district: str = Field(max_length=64, examples=["浦东新区"])
     street: str = Field(max_length=400, examples=["世纪大道 100 号 8 楼"])
     postcode: str | None = Field(None, max_length=16, examples=["200120"])
-    country: str = Field("CN", min_length=2, max_length=2)
+    # ISO 3166 alpha-2, upper-cased: the phone and postcode rules look the region up by it.
+    country: Annotated[str, StringConstraints(to_upper=True)] = Field(
+        "CN", pattern=r"^[A-Za-z]{2}$")
 
 
 class LineIn(_In):
     sku: str = Field(max_length=64)
     quantity: int
-    unit_price: int | None = Field(None, description="minor units (fen); default: catalogue price")
+    unit_price: Amount | None = Field(None,
+                                      description="minor units (fen); default: catalogue price")
     name: str | None = Field(None, max_length=200)
     model: str | None = Field(None, max_length=200, description="model or specification")
 
@@ -48,11 +77,11 @@ class OrderCreate(_In):
     shipping_address: AddressIn
     lines: list[LineIn] = Field(min_length=1)
     currency: str = Field("CNY", min_length=3, max_length=3)
-    shipping_fee: int = 0
-    discount: int = 0
-    tax: int = 0
-    subtotal: int | None = None
-    total: int | None = Field(None, description="if given, must equal the computed total")
+    shipping_fee: Amount = 0
+    discount: Amount = 0
+    tax: Amount = 0
+    subtotal: Amount | None = None
+    total: Amount | None = Field(None, description="if given, must equal the computed total")
     payment_method: str | None = None
     promo_code: str | None = Field(None, max_length=64)
     placed_at: AwareDatetime | None = None
@@ -213,27 +242,27 @@ def order_public(o: dict[str, Any], lang: str) -> dict[str, Any]:
 class ProductCreate(_In):
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    price: int = Field(description="minor units")
+    price: Amount = Field(description="minor units")
     currency: str = Field("CNY", min_length=3, max_length=3)
     barcode: str | None = Field(None, max_length=64)
-    weight_g: int | None = None
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
+    weight_g: Int32 | None = None
+    length_mm: Int32 | None = None
+    width_mm: Int32 | None = None
+    height_mm: Int32 | None = None
     active: bool = True
 
 
 class ProductUpdate(_In):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    price: int | None = None
-    currency: str | None = Field(None, min_length=3, max_length=3)
+    name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
+    price: Annotated[Amount | None, NotNull] = None
+    currency: Annotated[str | None, NotNull] = Field(None, min_length=3, max_length=3)
     barcode: str | None = Field(None, max_length=64)
-    weight_g: int | None = None
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
-    active: bool | None = None
-    expected_version: int | None = None
+    weight_g: Int32 | None = None
+    length_mm: Int32 | None = None
+    width_mm: Int32 | None = None
+    height_mm: Int32 | None = None
+    active: Annotated[bool | None, NotNull] = None
+    expected_version: Int32 | None = None
 
 
 class ProductPublic(BaseModel):
@@ -256,18 +285,18 @@ class WarehouseCreate(_In):
     region: str = Field(min_length=1, max_length=64)
     city: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=400)
-    priority: int = 0
+    priority: Int32 = 0
     active: bool = True
 
 
 class WarehouseUpdate(_In):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    region: str | None = Field(None, min_length=1, max_length=64)
+    name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
+    region: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=64)
     city: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=400)
-    priority: int | None = None
-    active: bool | None = None
-    expected_version: int | None = None
+    priority: Annotated[Int32 | None, NotNull] = None
+    active: Annotated[bool | None, NotNull] = None
+    expected_version: Int32 | None = None
 
 
 class WarehousePublic(BaseModel):
@@ -294,7 +323,7 @@ class StockLevel(BaseModel):
 class StockMoveIn(_In):
     sku: str = Field(max_length=64)
     warehouse: str = Field(max_length=32, description="warehouse code")
-    quantity: int
+    quantity: Int32
     reason: str = Field(max_length=400)
     reference: str | None = Field(None, max_length=64)
 

@@ -11,6 +11,12 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from dingdan.store import (
+    tables_delivery,  # noqa: F401  (delivery log, SLA, alerts: 0002)
+    tables_people,  # noqa: F401  (users, roles, audit log: 0003)
+    tables_ui,  # noqa: F401  (back-office tables share the metadata)
+    tables_webhooks,  # noqa: F401  (webhook and web-push subscriptions: 0004)
+)
 from dingdan.store.engine import make_engine
 from dingdan.store.tables import UTCDateTime, metadata
 

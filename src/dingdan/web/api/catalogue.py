@@ -43,7 +43,7 @@ async def list_products(uow: ReadUowDep, actor: ActorDep,
 @router.post("/products", status_code=201, response_model=ProductPublic, tags=["catalogue"],
              responses=problem_responses(409))
 async def create_product(body: ProductCreate, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
-    return await svc.create_product(ProductFields(**body.model_dump()), uow)
+    return await svc.create_product(ProductFields(**body.model_dump()), uow, actor=actor)
 
 
 @router.get("/products/{sku}", response_model=ProductPublic, tags=["catalogue"],
@@ -61,7 +61,7 @@ async def get_product(sku: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, A
 async def update_product(sku: str, body: ProductUpdate, uow: UowDep,
                          actor: ActorDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
-    return await svc.update_product(sku, changes, body.expected_version, uow)
+    return await svc.update_product(sku, changes, body.expected_version, uow, actor=actor)
 
 
 @router.get("/warehouses", response_model=list[WarehousePublic], tags=["catalogue"])
@@ -73,7 +73,7 @@ async def list_warehouses(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, An
 @router.post("/warehouses", status_code=201, response_model=WarehousePublic, tags=["catalogue"],
              responses=problem_responses(409))
 async def create_warehouse(body: WarehouseCreate, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
-    return await svc.create_warehouse(WarehouseFields(**body.model_dump()), uow)
+    return await svc.create_warehouse(WarehouseFields(**body.model_dump()), uow, actor=actor)
 
 
 @router.get("/warehouses/{code}", response_model=WarehousePublic, tags=["catalogue"],
@@ -91,7 +91,7 @@ async def get_warehouse(code: str, uow: ReadUowDep, actor: ActorDep) -> dict[str
 async def update_warehouse(code: str, body: WarehouseUpdate, uow: UowDep,
                            actor: ActorDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
-    return await svc.update_warehouse(code, changes, body.expected_version, uow)
+    return await svc.update_warehouse(code, changes, body.expected_version, uow, actor=actor)
 
 
 @router.get("/stock", response_model=list[StockLevel], tags=["stock"],
@@ -100,8 +100,9 @@ async def stock_levels(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
                        warehouse: str | None = None,
                        low: Annotated[bool, Query(description="only rows at or below "
                                                               "threshold available")] = False,
-                       threshold: Annotated[int, Query(ge=0)] = 10) -> list[dict[str, Any]]:
-    return await queries.stock_levels(uow, sku, warehouse, low, threshold)
+                       threshold: Annotated[int, Query(ge=0, le=2**31 - 1)] = 10,
+                       ) -> list[dict[str, Any]]:
+    return await queries.stock_levels(uow, sku, warehouse, low, threshold, actor=actor)
 
 
 @router.post("/stock/receipts", status_code=201, response_model=StockLevel, tags=["stock"],
@@ -124,7 +125,7 @@ async def adjust_stock(body: StockMoveIn, uow: UowDep, actor: ActorDep) -> dict[
 
 @router.get("/stock/movements", response_model=list[MovementOut], tags=["stock"])
 async def stock_movements(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
-                          warehouse_id: int | None = None,
+                          warehouse_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                           ) -> list[dict[str, Any]]:
     async with uow:

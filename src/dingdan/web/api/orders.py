@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime
 
+from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Action
 from dingdan.domain.orders import Address, Customer, LineDraft, OrderDraft, normalize_phone
 from dingdan.services import orders as svc
@@ -48,8 +50,9 @@ def _draft(body: OrderCreate) -> OrderDraft:
         notes=body.notes, tags=tuple(body.tags), custom_fields=body.custom_fields)
 
 
-async def _public(request: Request, number: str, lang: str) -> dict[str, Any]:
-    return order_public(await queries.get_order(number, get_read_uow(request)), lang)
+async def _public(request: Request, number: str, lang: str, actor: Actor) -> dict[str, Any]:
+    return order_public(await queries.get_order(number, get_read_uow(request), actor=actor),
+                        lang)
 
 
 @router.post("", status_code=201, response_model=OrderPublic, responses=WRITE_ERRORS,
@@ -60,13 +63,17 @@ async def create_order(body: OrderCreate, request: Request, response: Response, 
                        ) -> dict[str, Any]:
     """Idempotent by the ``Idempotency-Key`` header and by (channel, external_id): a repeat
     answers 200 with the original order; the same key with another body is a 409."""
-    digest = hashlib.sha256(await request.body()).hexdigest()
-    placed = await svc.place_order(svc.PlaceOrder(_draft(body), actor, idempotency_key, digest),
-                                   uow)
+    # The body's meaning, not its bytes: a retry with other spacing or key order is the same.
+    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(canonical).hexdigest()
+    placed = await svc.place_order(svc.PlaceOrder(_draft(body), actor, idempotency_key, digest,
+                                                  read_back=True), uow)
     if not placed.created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/orders/{placed.number}"
-    return await _public(request, placed.number, lang)
+    if placed.order is not None:  # read in the placing transaction: no second one
+        return order_public(queries.show_order(placed.number, placed.order, actor=actor), lang)
+    return await _public(request, placed.number, lang, actor)
 
 
 @router.get("", response_model=OrderPage, summary="List and search orders")
@@ -93,28 +100,28 @@ async def list_orders(
     rows, next_cursor = await queries.list_orders(ListQuery(
         status=tuple(status or ()), channel=channel, placed_from=placed_from,
         placed_to=placed_to, province=province, sku=sku, phone=phone, name=name, email=email,
-        tag=tag, q=q, sort=sort, limit=limit, cursor=cursor), uow)
+        tag=tag, q=q, sort=sort, limit=limit, cursor=cursor), uow, actor=actor)
     return {"items": [order_summary(r, lang) for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/{number}", response_model=OrderPublic, responses=problem_responses(404))
 async def get_order(number: str, uow: ReadUowDep, actor: ActorDep,
                     lang: LangDep) -> dict[str, Any]:
-    return order_public(await queries.get_order(number, uow), lang)
+    return order_public(await queries.get_order(number, uow, actor=actor), lang)
 
 
 @router.get("/{number}/events", response_model=list[EventOut], responses=problem_responses(404),
             summary="The order's timeline, oldest first")
 async def get_timeline(number: str, uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
-    return await queries.order_timeline(number, uow)
+    return await queries.order_timeline(number, uow, actor=actor)
 
 
-async def _act(request: Request, number: str, action: Action, body: ActionIn, actor: Any,
+async def _act(request: Request, number: str, action: Action, body: ActionIn, actor: Actor,
                lang: str, **extra: Any) -> dict[str, Any]:
     await svc.change_status(svc.ChangeStatus(number, action, actor, body.reason,
                                              body.expected_version, **extra),
                             request.app.state.uow())
-    return await _public(request, number, lang)
+    return await _public(request, number, lang, actor)
 
 
 @router.post("/{number}/pay", response_model=OrderPublic, responses=WRITE_ERRORS,
@@ -165,7 +172,7 @@ for _action, _path, _summary in (
 async def add_note(number: str, body: NoteIn, uow: UowDep, request: Request,
                    actor: ActorDep) -> list[dict[str, Any]]:
     await svc.add_note(svc.AddNote(number, body.note, actor), uow)
-    return await queries.order_timeline(number, get_read_uow(request))
+    return await queries.order_timeline(number, get_read_uow(request), actor=actor)
 
 
 @router.put("/{number}/contact", response_model=OrderPublic, responses=WRITE_ERRORS,
@@ -175,7 +182,7 @@ async def change_contact(number: str, body: ContactIn, uow: UowDep, request: Req
     await svc.change_contact(svc.ChangeContact(
         number, Customer(**body.customer.model_dump()), actor, body.reason,
         body.expected_version), uow)
-    return await _public(request, number, lang)
+    return await _public(request, number, lang, actor)
 
 
 @router.put("/{number}/shipping-address", response_model=OrderPublic, responses=WRITE_ERRORS,
@@ -185,5 +192,5 @@ async def change_address(number: str, body: AddressChangeIn, uow: UowDep, reques
     await svc.change_address(svc.ChangeAddress(
         number, Address(**body.shipping_address.model_dump()), actor, body.reason,
         body.expected_version), uow)
-    return await _public(request, number, lang)
+    return await _public(request, number, lang, actor)
 

@@ -1,0 +1,50 @@
+"""Masking of personal data for people whose role does not need it (no ``pii.read``).
+
+Pure string rules, so the API and the pages mask the same way:
+``+8613800138000`` → ``138****8000``, ``zhang.wei@example.com`` → ``z***@example.com``,
+a street → ``***``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HIDDEN = "***"
+
+# Order fields that hold personal data, by how they are masked.
+PHONE_FIELDS = ("customer_phone", "ship_phone")
+EMAIL_FIELDS = ("customer_email",)
+HIDDEN_FIELDS = ("ship_street",)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.removeprefix("+86") if phone.startswith("+86") else phone
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email:
+        return email
+    local, at, domain = email.partition("@")
+    if not at:
+        return HIDDEN
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``row`` with its personal fields masked (fields it lacks are left out)."""
+    out = dict(row)
+    for k in PHONE_FIELDS:
+        if k in out:
+            out[k] = mask_phone(out[k])
+    for k in EMAIL_FIELDS:
+        if k in out:
+            out[k] = mask_email(out[k])
+    for k in HIDDEN_FIELDS:
+        if out.get(k):
+            out[k] = HIDDEN
+    return out

@@ -1,0 +1,393 @@
+"""People use cases: users with their roles and warehouses; sign-in, sign-out, passwords.
+
+Managing people needs ``people.manage``; anyone signed in changes their own password. Every
+change lands on the audit record in the same transaction. Password hashes never leave this
+module: the views it returns carry ``has_password`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dingdan.domain.errors import (
+    AccountLocked,
+    BadCredentials,
+    ErrorCollector,
+    FieldError,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+    VersionConflict,
+)
+from dingdan.domain.events import Actor, ActorKind
+from dingdan.domain.orders import normalize_phone
+from dingdan.domain.people import (
+    LockoutPolicy,
+    check_password,
+    check_person,
+    check_roles,
+    is_locked,
+)
+from dingdan.domain.permissions import Permission, Role
+from dingdan.services import passwords as pw
+from dingdan.services._access import require
+from dingdan.store.tables import warehouses
+from dingdan.store.uow import UnitOfWork
+
+P = Permission
+EDITABLE = frozenset({"name", "email", "phone", "language", "roles", "warehouses"})
+
+
+@dataclass(frozen=True)
+class UserFields:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+    roles: frozenset[str] = frozenset()
+    warehouses: frozenset[str] = frozenset()  # warehouse codes; empty: every warehouse
+
+
+@dataclass(frozen=True)
+class CreateUser:
+    fields: UserFields
+    actor: Actor
+    password: str | None = None  # None: cannot sign in until an admin sets one
+
+
+@dataclass(frozen=True)
+class UpdateUser:
+    user_id: int
+    changes: dict[str, Any]  # any of EDITABLE
+    actor: Actor
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class SetActive:
+    user_id: int
+    active: bool
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    user_id: int
+    password: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    actor: Actor  # the signed-in person, changing their own
+    current: str
+    new: str
+
+
+@dataclass(frozen=True)
+class SignIn:
+    login: str  # email or phone
+    password: str
+    ip: str | None = None
+    client: str | None = None
+    source: str = "web"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    epoch: int
+    language: str | None
+    actor: Actor
+
+
+def user_actor(user: dict[str, Any], *, ip: str | None = None, client: str | None = None,
+               source: str = "web") -> Actor:
+    """The actor a signed-in person acts as: their roles, and their warehouses if limited."""
+    whs = user.get("warehouse_ids") or []
+    return Actor(ActorKind.USER, str(user["id"]), user["name"], source,
+                 frozenset(user.get("roles") or ()), frozenset(whs) if whs else None, ip, client)
+
+
+def _normalized(f: UserFields, errors: ErrorCollector) -> dict[str, Any]:
+    email = f.email.strip().lower() if f.email and f.email.strip() else None
+    phone = None
+    if f.phone and f.phone.strip():
+        phone = normalize_phone(f.phone.strip())
+        if phone is None:
+            errors.add("phone", "invalid_phone", "not a valid phone number")
+    check_person(f.name, email, phone or (f.phone or None), f.language, errors)
+    check_roles(f.roles, errors)
+    return {"name": f.name.strip(), "email": email, "phone": phone, "language": f.language or None}
+
+
+async def _warehouse_ids(uow: UnitOfWork, codes: frozenset[str]) -> list[int]:
+    ids = []
+    for code in sorted(codes):
+        row = await uow.catalogue.get(warehouses, "code", code)
+        if row is None:
+            raise ValidationFailed(details=[FieldError("warehouses", "unknown_warehouse",
+                                                   f"no warehouse {code}")])
+        ids.append(row["id"])
+    return ids
+
+
+async def _codes(uow: UnitOfWork) -> dict[int, str]:
+    return {w["id"]: w["code"] for w in await uow.catalogue.list_warehouses()}
+
+
+def public_user(user: dict[str, Any], codes: dict[int, str]) -> dict[str, Any]:
+    """What the API, the pages and the audit log show of a person (never the hash)."""
+    return {
+        **{k: user[k] for k in ("id", "name", "email", "phone", "language", "active",
+                                "failed_attempts", "locked_until", "last_sign_in_at",
+                                "version", "created_at", "updated_at")},
+        "roles": sorted(user["roles"]),
+        "warehouses": sorted(codes.get(w, str(w)) for w in user["warehouse_ids"]),
+        "has_password": user["password_hash"] is not None,
+    }
+
+
+def _snapshot(view: dict[str, Any]) -> dict[str, Any]:
+    return {k: view[k] for k in ("name", "email", "phone", "language", "active", "roles",
+                                 "warehouses", "has_password")}
+
+
+async def _load(uow: UnitOfWork, user_id: int) -> dict[str, Any]:
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFound({"kind": "user", "key": user_id})
+    return user
+
+
+async def create_user(cmd: CreateUser, uow: UnitOfWork,
+                      passwords: pw.Passwords = pw.DEFAULT) -> dict[str, Any]:
+    require(cmd.actor, P.PEOPLE_MANAGE, "user", None)
+    errors = ErrorCollector()
+    values = _normalized(cmd.fields, errors)
+    if cmd.password is not None:
+        check_password(cmd.password, errors)
+    errors.raise_if_any()
+    hashed = await passwords.hash(cmd.password) if cmd.password is not None else None
+    async with uow:
+        now = uow.now()
+        wh_ids = await _warehouse_ids(uow, cmd.fields.warehouses)
+        user_id = await uow.users.add({**values, "active": True, "password_hash": hashed,
+                                       "failed_attempts": 0, "session_epoch": 1, "version": 1,
+                                       "created_at": now, "updated_at": now})
+        await uow.users.set_roles(user_id, cmd.fields.roles)
+        await uow.users.set_warehouses(user_id, wh_ids)
+        view = public_user(await _load(uow, user_id), await _codes(uow))
+        await uow.audit.record(cmd.actor, "user.create", "user", user_id, None, _snapshot(view))
+        await uow.commit()
+    return view
+
+
+async def update_user(cmd: UpdateUser, uow: UnitOfWork) -> dict[str, Any]:
+    """Change a person's details, roles or warehouses (``roles``/``warehouses`` replace)."""
+    require(cmd.actor, P.PEOPLE_MANAGE, "user", cmd.user_id)
+    unknown = set(cmd.changes) - EDITABLE
+    if unknown:
+        raise ValidationFailed(details=[FieldError(k, "not_editable", f"{k} cannot be changed here")
+                                        for k in sorted(unknown)])
+    async with uow:
+        user = await _load(uow, cmd.user_id)
+        codes = await _codes(uow)
+        before = public_user(user, codes)
+        if cmd.expected_version is not None and cmd.expected_version != user["version"]:
+            raise VersionConflict({"kind": "user", "key": cmd.user_id})
+        merged = UserFields(
+            name=cmd.changes.get("name", user["name"]),
+            email=cmd.changes.get("email", user["email"]),
+            phone=cmd.changes.get("phone", user["phone"]),
+            language=cmd.changes.get("language", user["language"]),
+            roles=frozenset(cmd.changes.get("roles", user["roles"])),
+            warehouses=frozenset(cmd.changes.get("warehouses", before["warehouses"])))
+        errors = ErrorCollector()
+        values = _normalized(merged, errors)
+        if _is_self(cmd.actor, cmd.user_id) and Role.ADMIN in before["roles"] \
+                and Role.ADMIN not in merged.roles:
+            errors.add("roles", "own_admin", "you cannot take the admin role from yourself")
+        errors.raise_if_any()
+        wh_ids = await _warehouse_ids(uow, merged.warehouses)
+        if not await uow.users.update(cmd.user_id, user["version"],
+                                      {**values, "updated_at": uow.now()}):
+            raise VersionConflict({"kind": "user", "key": cmd.user_id})
+        await uow.users.set_roles(cmd.user_id, merged.roles)
+        await uow.users.set_warehouses(cmd.user_id, wh_ids)
+        after = public_user(await _load(uow, cmd.user_id), codes)
+        await uow.audit.record(cmd.actor, "user.update", "user", cmd.user_id,
+                               *_diff(_snapshot(before), _snapshot(after)))
+        await uow.commit()
+    return after
+
+
+def _is_self(actor: Actor, user_id: int) -> bool:
+    return actor.kind is ActorKind.USER and actor.id == str(user_id)
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                  dict[str, Any]]:
+    changed = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+async def set_active(cmd: SetActive, uow: UnitOfWork) -> dict[str, Any]:
+    """Deactivate (sessions and personal tokens stop working at once) or reactivate."""
+    require(cmd.actor, P.PEOPLE_MANAGE, "user", cmd.user_id)
+    if not cmd.active and _is_self(cmd.actor, cmd.user_id):
+        raise ValidationFailed(details=[FieldError("active", "own_account",
+                                               "you cannot deactivate yourself")])
+    async with uow:
+        user = await _load(uow, cmd.user_id)
+        now = uow.now()
+        if user["active"] != cmd.active:
+            if not await uow.users.update(cmd.user_id, user["version"],
+                                          {"active": cmd.active, "updated_at": now}):
+                raise VersionConflict({"kind": "user", "key": cmd.user_id})
+            if not cmd.active:
+                await uow.users.bump_epoch(cmd.user_id, now)
+            await uow.audit.record(cmd.actor, "user.activate" if cmd.active
+                                   else "user.deactivate", "user", cmd.user_id,
+                                   {"active": user["active"]}, {"active": cmd.active})
+        view = public_user(await _load(uow, cmd.user_id), await _codes(uow))
+        await uow.commit()
+    return view
+
+
+async def reset_password(cmd: ResetPassword, uow: UnitOfWork,
+                         passwords: pw.Passwords = pw.DEFAULT) -> None:
+    """An admin sets a new password: the lock is lifted and every session ends."""
+    require(cmd.actor, P.PEOPLE_MANAGE, "user", cmd.user_id)
+    errors = ErrorCollector()
+    check_password(cmd.password, errors)
+    errors.raise_if_any()
+    hashed = await passwords.hash(cmd.password)
+    async with uow:
+        user = await _load(uow, cmd.user_id)
+        now = uow.now()
+        await uow.users.set_sign_in_state(cmd.user_id, {
+            "password_hash": hashed, "failed_attempts": 0, "locked_until": None,
+            "updated_at": now})
+        await uow.users.bump_epoch(cmd.user_id, now)
+        await uow.audit.record(cmd.actor, "user.password_reset", "user", cmd.user_id,
+                               {"locked_until": user["locked_until"],
+                                "failed_attempts": user["failed_attempts"]},
+                               {"locked_until": None, "failed_attempts": 0})
+        await uow.commit()
+
+
+async def change_password(cmd: ChangePassword, uow: UnitOfWork,
+                          passwords: pw.Passwords = pw.DEFAULT) -> int:
+    """A person changes their own password. Other sessions end; returns the new epoch for
+    the session that made the change."""
+    if cmd.actor.kind is not ActorKind.USER:
+        raise Unauthenticated()
+    user_id = int(cmd.actor.id)
+    errors = ErrorCollector()
+    check_password(cmd.new, errors, "new")
+    if cmd.new == cmd.current:
+        errors.add("new", "unchanged", "the new password is the current one")
+    errors.raise_if_any()
+    async with uow:
+        user = await _load(uow, user_id)
+    ok = user["password_hash"] is not None and (
+        await passwords.verify(cmd.current, user["password_hash"]))[0]
+    if not ok:
+        raise ValidationFailed(details=[FieldError("current", "wrong_password",
+                                               "the current password is not right")])
+    hashed = await passwords.hash(cmd.new)
+    async with uow:
+        now = uow.now()
+        await uow.users.set_sign_in_state(user_id, {"password_hash": hashed, "updated_at": now})
+        epoch = await uow.users.bump_epoch(user_id, now)
+        await uow.audit.record(cmd.actor, "user.password_change", "user", user_id)
+        await uow.commit()
+    return epoch
+
+
+async def sign_in(cmd: SignIn, uow: UnitOfWork, passwords: pw.Passwords = pw.DEFAULT,
+                  policy: LockoutPolicy = LockoutPolicy()) -> SignedIn:
+    """Check a login and password. Failures count towards a lock with back-off; the
+    password is checked outside any transaction (it is slow on purpose)."""
+    async with uow:
+        user = await uow.users.by_login(cmd.login) if cmd.login.strip() else None
+        now = uow.now()
+    if user is None or not user["active"] or user["password_hash"] is None:
+        await passwords.waste_time(cmd.password)
+        raise BadCredentials()
+    actor = user_actor(user, ip=cmd.ip, client=cmd.client, source=cmd.source)
+    if is_locked(user["locked_until"], now):
+        raise AccountLocked(_lock_params(user["locked_until"], now))
+    ok, new_hash = await passwords.verify(cmd.password, user["password_hash"])
+    async with uow:
+        now = uow.now()
+        if not ok:
+            count = await uow.users.count_failure(user["id"], now)
+            lock = policy.lock_for(count)
+            locked_until = now + lock if lock else None
+            if locked_until:
+                await uow.users.set_sign_in_state(user["id"], {"locked_until": locked_until})
+            await uow.audit.record(actor, "user.sign_in_failed", "user", user["id"], None,
+                                   {"failed_attempts": count, "locked_until": locked_until})
+            await uow.commit()
+            if locked_until:
+                raise AccountLocked(_lock_params(locked_until, now))
+            raise BadCredentials()
+        values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None,
+                                  "last_sign_in_at": now}
+        if new_hash is not None:
+            values["password_hash"] = new_hash  # the hashing parameters have changed
+        await uow.users.set_sign_in_state(user["id"], values)
+        await uow.audit.record(actor, "user.sign_in", "user", user["id"], None,
+                               {"rehashed": new_hash is not None})
+        await uow.commit()
+    return SignedIn(user["id"], user["session_epoch"], user["language"], actor)
+
+
+def _lock_params(until: datetime, now: datetime) -> dict[str, Any]:
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    return {"until": until.isoformat(), "minutes": minutes}
+
+
+async def session_actor(user_id: int, epoch: int, uow: UnitOfWork, *, ip: str | None = None,
+                        client: str | None = None) -> tuple[Actor, dict[str, Any]]:
+    """The actor behind a session cookie, and the person; Unauthenticated if the person was
+    deactivated or signed out everywhere since the session began."""
+    async with uow:
+        user = await uow.users.get(user_id)
+    if user is None or not user["active"] or user["session_epoch"] != epoch:
+        raise Unauthenticated()
+    return user_actor(user, ip=ip, client=client, source="web"), user
+
+
+async def sign_out_everywhere(actor: Actor, uow: UnitOfWork) -> None:
+    """End every session of the signed-in person (on every device)."""
+    if actor.kind is not ActorKind.USER:
+        raise Unauthenticated()
+    async with uow:
+        epoch = await uow.users.bump_epoch(int(actor.id), uow.now())
+        await uow.audit.record(actor, "user.sign_out_everywhere", "user", actor.id, None,
+                               {"session_epoch": epoch})
+        await uow.commit()
+
+
+async def list_users(uow: UnitOfWork, *, actor: Actor,
+                     active: bool | None = None) -> list[dict[str, Any]]:
+    require(actor, P.PEOPLE_MANAGE, "user", None)
+    async with uow:
+        codes = await _codes(uow)
+        return [public_user(u, codes) for u in await uow.users.search(active)]
+
+
+async def get_user(user_id: int, uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    if not _is_self(actor, user_id):
+        require(actor, P.PEOPLE_MANAGE, "user", user_id)
+    async with uow:
+        return public_user(await _load(uow, user_id), await _codes(uow))
+
+
+# Someone with the server's database in hand (the CLI, set-up scripts): may do anything.
+OPERATOR = Actor(ActorKind.SYSTEM, "operator", "operator", "cli", frozenset({Role.ADMIN.value}))

@@ -1,0 +1,24 @@
+// Dingdan back office: the few behaviours HTMX does not give by itself.
+(function () {
+  "use strict";
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  // Every HTMX request carries the CSRF double-submit token from the cookie (starlette-csrf),
+  // read at send time, so a cookie set after the page loaded is used too.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var token = csrfToken();
+    if (token) { e.detail.headers["x-csrftoken"] = token; }
+  });
+  // Live pages: mark the page while its event stream is open (a "live" dot; browser tests
+  // wait for it before changing an order elsewhere).
+  document.addEventListener("htmx:sseOpen", function () { document.body.setAttribute("data-live", "open"); });
+  document.addEventListener("htmx:sseError", function () { document.body.setAttribute("data-live", "retrying"); });
+  // "Select all" boxes: data-select-all="<css selector of the boxes>".
+  document.addEventListener("change", function (e) {
+    var sel = e.target && e.target.getAttribute && e.target.getAttribute("data-select-all");
+    if (!sel) { return; }
+    document.querySelectorAll(sel).forEach(function (box) { box.checked = e.target.checked; });
+  });
+})();

@@ -1,0 +1,218 @@
+"""The demo loader: every status, nothing added the second time, stock that adds up, and a
+timeline that reads as if it happened.
+
+The demo is loaded once per database (120 orders) and each test reads it. On SQLite it gets
+a fresh database; on PostgreSQL it shares the session's database, so every query here is
+limited to the demo's own orders (Idempotency-Key ``demo-…``) and SKUs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dingdan.domain import lifecycle
+from dingdan.domain.lifecycle import Status
+from dingdan.domain.orders import normalize_phone
+from dingdan.services.demo import data, load_demo
+from dingdan.services.demo.loader import ean13
+from dingdan.store.engine import make_engine
+from dingdan.store.tables import (
+    order_events,
+    order_lines,
+    orders,
+    outbox,
+    products,
+    stock,
+    stock_movements,
+    warehouses,
+)
+from dingdan.store.tables_people import audit_log, users
+from dingdan.store.uow import UnitOfWorkFactory
+
+pytestmark = pytest.mark.slow
+
+NOW = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
+ORDERS = 120
+SEED = 2026
+DEMO_SKUS = [p.sku for p in data.PRODUCTS]
+
+
+class _Demo:
+    def __init__(self, engine: AsyncEngine, report: str) -> None:
+        self.engine = engine
+        self.uows = UnitOfWorkFactory(engine, lambda: NOW)
+        self.report = report
+
+    async def rows(self, stmt: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+def _demo_orders() -> Any:
+    return orders.c.idempotency_key.like(f"demo-{SEED}-%")
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo_url(request: pytest.FixtureRequest, sqlite_template: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh SQLite database, or the session's PostgreSQL database (migrated here, outside
+    the event loop: migrations run their own)."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_session_url")
+        return url
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="module")
+async def demo(demo_url: str) -> AsyncIterator[_Demo]:
+    engine = make_engine(demo_url, pool_size=2, max_overflow=2)
+    try:
+        report = await load_demo(UnitOfWorkFactory(engine, lambda: NOW), orders=ORDERS,
+                                 seed=SEED)
+        yield _Demo(engine, report)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_demo_has_orders_in_every_status(demo: _Demo) -> None:
+    rows = await demo.rows(select(orders.c.status).where(_demo_orders()))
+    assert len(rows) == ORDERS
+    assert {r["status"] for r in rows} == {s.value for s in Status}
+    assert "pending_payment" in demo.report and "已完成" in demo.report
+
+
+async def test_loading_the_demo_again_adds_nothing(demo: _Demo) -> None:
+    tables = (orders, order_lines, order_events, outbox, products, warehouses, stock_movements,
+              users, audit_log)
+
+    async def counts() -> list[int]:
+        return [(await demo.rows(select(func.count().label("n")).select_from(t)))[0]["n"]
+                for t in tables]
+
+    before = await counts()
+    report = await load_demo(demo.uows, orders=ORDERS, seed=SEED)
+    assert await counts() == before
+    assert f"{ORDERS} demo orders were already there" in report
+
+
+async def test_reserved_stock_equals_the_open_orders_lines(demo: _Demo) -> None:
+    open_lines = await demo.rows(
+        select(order_lines.c.sku, order_lines.c.warehouse_id, order_lines.c.quantity)
+        .join(orders, orders.c.id == order_lines.c.order_id)
+        .where(_demo_orders(), orders.c.status.in_([s.value for s in lifecycle.RESERVING])))
+    expected: Counter[tuple[str, int]] = Counter()
+    for line in open_lines:
+        expected[(line["sku"], line["warehouse_id"])] += line["quantity"]
+    levels = await demo.rows(select(stock).where(stock.c.sku.in_(DEMO_SKUS)))
+    assert {(r["sku"], r["warehouse_id"]): r["reserved"] for r in levels if r["reserved"]} \
+        == dict(expected)
+    assert all(0 <= r["reserved"] <= r["on_hand"] for r in levels)
+    assert expected, "some demo orders still hold stock"
+
+
+async def test_every_order_starts_with_a_placed_event_at_its_placed_time(demo: _Demo) -> None:
+    placed = {r["id"]: r["placed_at"] for r in
+              await demo.rows(select(orders.c.id, orders.c.placed_at).where(_demo_orders()))}
+    first: dict[int, dict[str, Any]] = {}
+    for e in await demo.rows(select(order_events).where(
+            order_events.c.order_id.in_(list(placed))).order_by(order_events.c.id)):
+        first.setdefault(e["order_id"], e)
+    assert set(first) == set(placed)
+    for order_id, event in first.items():
+        assert event["type"] == "order.placed"
+        assert event["created_at"] == placed[order_id]
+
+
+async def test_events_are_in_time_order_and_end_in_the_orders_status(demo: _Demo) -> None:
+    status = {r["id"]: r["status"] for r in
+              await demo.rows(select(orders.c.id, orders.c.status).where(_demo_orders()))}
+    events = await demo.rows(select(order_events).where(
+        order_events.c.order_id.in_(list(status))).order_by(order_events.c.id))
+    by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        by_order[e["order_id"]].append(e)
+    # The loader runs the whole shop in time order, so even across orders ids follow time.
+    times = [e["created_at"] for e in events]
+    assert times == sorted(times)
+    for order_id, timeline in by_order.items():
+        assert all(a["created_at"] < b["created_at"] for a, b in pairwise(timeline))
+        moves = [e for e in timeline if e["to_status"] is not None]
+        assert moves[-1]["to_status"] == status[order_id]
+        for before, after in pairwise(moves):
+            assert after["from_status"] == before["to_status"]
+    assert {e["source"] for e in events} == {"demo"}
+
+
+async def test_orders_span_the_last_90_days_with_plausible_steps(demo: _Demo) -> None:
+    rows = await demo.rows(select(orders).where(_demo_orders()))
+    placed = [r["placed_at"] for r in rows]
+    assert NOW - timedelta(days=90) <= min(placed) and max(placed) <= NOW
+    assert max(placed) - min(placed) > timedelta(days=60)
+    for r in rows:
+        if r["paid_at"]:
+            assert r["paid_at"] - r["placed_at"] < timedelta(minutes=30)
+        if r["delivered_at"]:
+            assert timedelta(hours=6) < r["delivered_at"] - r["shipped_at"] < timedelta(days=6)
+    assert len({r["channel"] for r in rows}) >= 5
+    assert sum(r["status"] == "cancelled" for r in rows) <= ORDERS * 0.12
+
+
+async def test_customers_and_products_look_real(demo: _Demo) -> None:
+    rows = await demo.rows(select(orders).where(_demo_orders()))
+    for r in rows:
+        assert r["customer_phone"].startswith("+861") and normalize_phone(r["customer_phone"])
+        assert len(r["ship_postcode"]) == 6 and r["ship_postcode"].isdigit()
+        assert r["ship_province"] and r["ship_city"] and r["ship_district"]
+        assert r["customer_email"] is None or r["customer_email"].split("@")[1].split(".")[-2] \
+            == "example"
+    assert len({r["ship_province"] for r in rows}) >= 8
+    catalogue = await demo.rows(select(products).where(products.c.sku.in_(DEMO_SKUS)))
+    assert len(catalogue) == len(DEMO_SKUS) >= 55
+    for p in catalogue:
+        assert len(p["barcode"]) == 13 and ean13(p["barcode"][:12]) == p["barcode"]
+        assert p["price"] > 0 and p["weight_g"] > 0 and p["height_mm"] > 0
+    whs = await demo.rows(select(warehouses).where(
+        warehouses.c.code.in_([w.code for w in data.WAREHOUSES])))
+    assert len({w["region"] for w in whs}) == 3 and len({w["priority"] for w in whs}) == 3
+
+
+async def test_the_worker_finds_nothing_overdue(demo: _Demo) -> None:
+    """The history obeys the timed rules: nothing unpaid past the payment timeout (30
+    minutes), nothing delivered longer ago than auto-completion (7 days)."""
+    rows = await demo.rows(select(orders).where(_demo_orders()))
+    unpaid = [r for r in rows if r["status"] == "pending_payment"]
+    assert unpaid and all(NOW - r["placed_at"] < timedelta(minutes=30) for r in unpaid
+                          if r["payment_method"] != "cod")
+    delivered = [r for r in rows if r["status"] == "delivered"]
+    assert delivered and all(NOW - r["delivered_at"] < timedelta(days=7) for r in delivered)
+
+
+async def test_every_event_has_its_outbox_row_and_none_is_left_to_send(demo: _Demo) -> None:
+    """The demo's history is never notified: its outbox rows are already marked handled."""
+    numbers = [r["number"] for r in await demo.rows(select(orders.c.number)
+                                                     .where(_demo_orders()))]
+    events = await demo.rows(select(order_events.c.event_id)
+                             .join(orders, orders.c.id == order_events.c.order_id)
+                             .where(_demo_orders()))
+    rows = await demo.rows(select(outbox.c.event_id, outbox.c.published_at)
+                           .where(outbox.c.order_number.in_(numbers)))
+    assert sorted(r["event_id"] for r in rows) == sorted(e["event_id"] for e in events)
+    assert all(r["published_at"] is not None for r in rows)
+
+
+def test_ean13_check_digit() -> None:
+    assert ean13("400638133393") == "4006381333931"
+    assert ean13("690123456789") == "6901234567892"
