@@ -9,7 +9,8 @@ does), then loads in bulk SQL (``INSERT ... SELECT`` over a number series):
 - 10,000 active products ``SKU-00001`` .. ``SKU-10000``;
 - 3 warehouses (上海 priority 30, 广州 20, 成都 10) with ample stock of every SKU;
 - 200,000 completed orders of history over the last ~90 days, 3 lines each, with one
-  ``order.placed`` event and one published outbox row each;
+  ``order.placed`` event, one published outbox row and (where the schema has the audit log)
+  one audit row each;
 
 then ``VACUUM ANALYZE`` (PostgreSQL) or ``ANALYZE`` (SQLite), and issues an API token
 (``dingdan.services.tokens.issue_token``) written to ``--token-file``. The history matters:

@@ -7,6 +7,8 @@
 In one run, on freshly populated databases (bench/populate.py: 10,000 SKUs, 3 warehouses,
 200,000 orders of history, analysed):
 
+0. one order is placed with ``DINGDAN_ECHO_SQL=1`` and the statements it issues are compared
+   with bench/dingdan_intake.sql's (a warning says if the intake path changed since);
 1. pgbench runs bench/dingdan_intake.sql (Dingdan's own intake statements) with 8 clients;
 2. ``dingdan serve`` on PostgreSQL with 1, then 2 server processes, each driven by wrk
    (bench/order.lua: 3-line orders of random SKUs) with 8, then 32 connections;
@@ -18,6 +20,8 @@ In one run, on freshly populated databases (bench/populate.py: 10,000 SKUs, 3 wa
 
 It records orders/s, p50/p99 latency, errors, the CPU time of the server, of wrk and of the
 whole machine during each run, and the peak resident memory (VmHWM) of every server process.
+With ``--profile`` it then samples the one-process server with py-spy under 8 clients and
+sums the samples by package (bench/results/profile-pg-w1-summary.txt).
 Results go to bench/results/run-<time>.json and bench/results/latest.json (git-ignored).
 """
 
