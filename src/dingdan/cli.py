@@ -111,11 +111,40 @@ def demo(orders: Annotated[int, typer.Option(help="orders to generate")] = 2000,
             typer.echo(report)
             issued = await issue_token("demo", UnitOfWorkFactory(engine)(), roles=["admin"],
                                        actor=OPERATOR)
-            typer.echo(f"API token (shown once): {issued.token}")
+            login, password = await _demo_admin(UnitOfWorkFactory(engine))
+            url = f"http://{s.host}:{s.port}"
+            typer.echo(f"Open {url}/ and sign in as {login} / {password}  (shown once)")
+            typer.echo(f"API token (shown once): {issued.token}   API docs: {url}/docs")
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+async def _demo_admin(uows: UnitOfWorkFactory) -> tuple[str, str]:
+    """The demo's admin account, with a fresh random password each run (printed once)."""
+    import secrets
+
+    from dingdan.services.users import (
+        OPERATOR,
+        CreateUser,
+        ResetPassword,
+        UserFields,
+        create_user,
+        reset_password,
+    )
+
+    login = "admin@demo.example.com"
+    password = secrets.token_urlsafe(12)
+    async with uows(read_only=True) as uow:
+        existing = await uow.users.by_login(login)
+    if existing is None:
+        await create_user(CreateUser(UserFields("演示管理员 Demo admin", email=login,
+                                                roles=frozenset({"admin"})), OPERATOR,
+                                     password), uows())
+    else:
+        await reset_password(ResetPassword(existing["id"], password, OPERATOR), uows())
+    return login, password
 
 
 @app.command()

@@ -8,6 +8,7 @@ emails and streets masked — here, so the API and the pages show the same.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from dingdan.domain import lifecycle
@@ -18,6 +19,7 @@ from dingdan.domain.permissions import Permission, can, may_touch_warehouse, per
 from dingdan.domain.privacy import mask_fields
 from dingdan.services._access import require
 from dingdan.store.orders import SORTABLE, ListQuery, decode_cursor
+from dingdan.store.sla import SlaRepo
 from dingdan.store.tables import warehouses
 from dingdan.store.uow import UnitOfWork
 
@@ -55,7 +57,34 @@ async def get_order(number: str, uow: UnitOfWork, *, actor: Actor) -> dict[str, 
     require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
         order = await uow.orders.get(number)
-    return _present(number, order, actor)
+        breaches = await SlaRepo(uow.conn).open_breaches([number]) if order else {}
+        now = uow.now()
+    shown = _present(number, order, actor)
+    shown.update(sla_standing(shown, breaches.get(number), now))
+    return shown
+
+
+def sla_standing(order: dict[str, Any], breach: dict[str, Any] | None,
+                 now: datetime) -> dict[str, Any]:
+    """Overdue: an open breached SLA alert (its stage and deadline), or the ship-by promise
+    passed with the order not shipped."""
+    if breach:
+        return {"overdue": True, "sla_stage": breach["stage"], "sla_due_at": breach["deadline"]}
+    ship_by = order.get("ship_by")
+    if ship_by is not None and Status(order["status"]) in lifecycle.RESERVING and ship_by < now:
+        return {"overdue": True, "sla_stage": "ship", "sla_due_at": ship_by}
+    return {"overdue": False, "sla_stage": None, "sla_due_at": None}
+
+
+async def add_sla_standing(rows: list[dict[str, Any]], uow: UnitOfWork, *,
+                           actor: Actor) -> None:
+    """:func:`sla_standing` for a page of listed orders, with one query for all of them."""
+    require(actor, Permission.ORDER_READ, "order", None)
+    async with uow:
+        breaches = await SlaRepo(uow.conn).open_breaches([r["number"] for r in rows])
+        now = uow.now()
+    for r in rows:
+        r.update(sla_standing(r, breaches.get(r["number"]), now))
 
 
 def show_order(number: str, order: dict[str, Any] | None, *, actor: Actor) -> dict[str, Any]:

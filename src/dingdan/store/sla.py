@@ -92,6 +92,20 @@ class SlaRepo:
         rows = await self.conn.execute(stmt.order_by(alerts.c.id.desc()).limit(limit))
         return [dict(r._mapping) for r in rows]
 
+    async def open_breaches(self, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The earliest-due open breached alert of each of these orders, in one query."""
+        if not numbers:
+            return {}
+        rows = await self.conn.execute(
+            select(alerts.c.order_number, alerts.c.stage, alerts.c.deadline)
+            .where(alerts.c.order_number.in_(list(numbers)), alerts.c.kind == "breached",
+                   alerts.c.resolved_at.is_(None))
+            .order_by(alerts.c.deadline))
+        found: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            found.setdefault(r.order_number, {"stage": r.stage, "deadline": r.deadline})
+        return found
+
     async def acknowledge(self, alert_id: int, actor: str, now: datetime) -> bool:
         result = await self.conn.execute(
             update(alerts).where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))

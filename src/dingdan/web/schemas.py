@@ -193,6 +193,10 @@ class OrderPublic(OrderSummary):
     custom_fields: dict[str, Any]
     allowed_actions: list[str]
     created_at: datetime
+    overdue: bool = Field(False, description="an open breached SLA alert, or the ship-by "
+                          "promise passed and not shipped")
+    sla_stage: str | None = Field(None, description="the overdue stage (e.g. ship)")
+    sla_due_at: datetime | None = Field(None, description="when that stage was due")
 
 
 class OrderPage(BaseModel):
@@ -232,6 +236,8 @@ def order_public(o: dict[str, Any], lang: str) -> dict[str, Any]:
         **{k: o[k] for k in ("payment_method", "payment_reference", "promo_code", "carrier",
                              "tracking_number", "paid_at", "shipped_at", "delivered_at",
                              "notes", "custom_fields", "allowed_actions", "created_at")},
+        **{k: o.get(k) for k in ("sla_stage", "sla_due_at")},
+        "overdue": bool(o.get("overdue")),
         "warehouse": o.get("warehouse_code"),
         "lines": [{**{k: ln[k] for k in ("line_no", "sku", "name", "model", "quantity",
                                          "unit_price")},

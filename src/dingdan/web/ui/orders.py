@@ -20,7 +20,7 @@ from dingdan.domain.orders import Address, Customer
 from dingdan.domain.permissions import ACTION_PERMISSION, Permission, can
 from dingdan.services import backoffice as bo
 from dingdan.services import orders as svc
-from dingdan.services import queries
+from dingdan.services import notifications, queries
 from dingdan.services.export import export_rows
 from dingdan.web.ui import error_response, page_language, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
@@ -46,9 +46,7 @@ async def _list_context(request: Request, actor: Actor) -> dict[str, Any]:
     query = filters.to_query(_tz(request), {w["code"]: w["id"] for w in warehouses},
                              setting.search)
     rows, next_cursor = await queries.list_orders(query, read_uow(request), actor=actor)
-    now = request.app.state.uow.clock()
-    for r in rows:
-        r["overdue"] = bo.overdue_since(r, now) is not None
+    await queries.add_sla_standing(rows, read_uow(request), actor=actor)  # one query
     return {"filters": filters, "rows": rows, "next_cursor": next_cursor,
             "warehouses": warehouses, "warehouse_names": {w["id"]: w["code"] for w in warehouses},
             "statuses": list(Status), "sort_columns": SORT_COLUMNS, "views": setting.views,
@@ -161,10 +159,21 @@ async def _order_context(request: Request, actor: Actor, number: str) -> dict[st
     }
 
 
+@router.get("/orders/{number}/messages")
+async def order_messages(number: str, request: Request, actor: PageActor) -> Response:
+    """Every message sent (or tried) about the order: channel, masked recipient, status."""
+    try:
+        messages = await notifications.order_messages(number, read_uow(request), actor)
+    except DomainError as exc:
+        return error_response(request, exc, actor)
+    return render(request, "ui/_order_messages.html", {"messages": messages}, actor=actor)
+
+
 @router.get("/orders/{number}")
 async def order_page(number: str, request: Request, actor: PageActor) -> Response:
     try:
         ctx = await _order_context(request, actor, number)
+        ctx["messages"] = await notifications.order_messages(number, read_uow(request), actor)
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "ui/order.html", ctx, actor=actor)
