@@ -20,9 +20,8 @@ from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission, can
 from dingdan.domain.sla import WorkingCalendar
 from dingdan.services import notifications as notes
-from dingdan.services import sla
+from dingdan.services import sla, webhooks
 from dingdan.services import template_editor as editor
-from dingdan.services import webhooks
 from dingdan.services.templates import Renderer, TemplateSource
 from dingdan.settings import Settings
 from dingdan.web.ui import error_response, redirect, render

@@ -19,8 +19,8 @@ from dingdan.domain.lifecycle import EDITABLE_ADDRESS, TERMINAL, Action, Status
 from dingdan.domain.orders import Address, Customer
 from dingdan.domain.permissions import ACTION_PERMISSION, Permission, can
 from dingdan.services import backoffice as bo
-from dingdan.services import orders as svc
 from dingdan.services import notifications, queries
+from dingdan.services import orders as svc
 from dingdan.services.export import export_rows
 from dingdan.web.ui import error_response, page_language, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
