@@ -154,7 +154,7 @@ def receivers_main(smtp_port: int, http_port: int, ready: Any, stop: Any, counts
     class HookHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
@@ -188,13 +188,17 @@ def receivers_main(smtp_port: int, http_port: int, ready: Any, stop: Any, counts
 
 # --- the Dingdan processes ------------------------------------------------------------------
 
-def base_env(url: str, smtp_port: int) -> dict[str, str]:
+def base_env(url: str, smtp_port: int | None, pythonpath: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DINGDAN_")}
-    env.update({
-        "DINGDAN_DATABASE_URL": url, "DINGDAN_RUN_WORKER_IN_PROCESS": "false",
-        "DINGDAN_SMTP_HOST": "127.0.0.1", "DINGDAN_SMTP_PORT": str(smtp_port),
-        "DINGDAN_SMTP_TLS": "none", "DINGDAN_SMTP_FROM": "Dingdan <noreply@shop.example>",
-        "DINGDAN_VAPID_KEY_FILE": "/nonexistent/vapid.pem"})
+    env.update({"DINGDAN_DATABASE_URL": url, "DINGDAN_RUN_WORKER_IN_PROCESS": "false",
+                "DINGDAN_VAPID_KEY_FILE": "/nonexistent/vapid.pem"})
+    if smtp_port is not None:
+        env.update({
+            "DINGDAN_SMTP_HOST": "127.0.0.1", "DINGDAN_SMTP_PORT": str(smtp_port),
+            "DINGDAN_SMTP_TLS": "none", "DINGDAN_SMTP_FROM": "Dingdan <noreply@shop.example>"})
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath,
+                                                          env.get("PYTHONPATH")]))
     return env
 
 
@@ -295,7 +299,7 @@ async def drive(base: str, token: str, rate: float, duration: float,
 
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))]
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
 
 
 def summary(values: list[float]) -> dict[str, Any]:
@@ -381,6 +385,10 @@ def main() -> None:
     p.add_argument("--servers", type=int, default=2, help="dingdan serve processes")
     p.add_argument("--workers", type=int, default=2, help="dingdan worker processes")
     p.add_argument("--drain", type=float, default=60.0, help="max seconds to wait at the end")
+    p.add_argument("--channels", choices=("both", "email", "webhook"), default="both",
+                   help="email: no webhook subscription; webhook: no SMTP host")
+    p.add_argument("--pythonpath", help="put this source tree first on the PYTHONPATH of "
+                   "the server and the workers (to measure a patched copy of src/)")
     args = p.parse_args()
 
     from dingdan.settings import Settings
@@ -404,13 +412,14 @@ def main() -> None:
     receivers.start()
     assert ready.wait(30), "the receivers did not start"
 
-    env = base_env(url, smtp_port)
+    env = base_env(url, None if args.channels == "webhook" else smtp_port, args.pythonpath)
     procs: list[subprocess.Popen[bytes]] = []
     result: dict[str, Any] = {"started": started.isoformat(timespec="seconds"),
                               "command": " ".join([Path(sys.executable).name, *sys.argv]),
                               "nproc": os.cpu_count(), "loadavg_at_start": load0,
                               "rate": args.rate, "duration_s": args.duration,
-                              "servers": args.servers, "workers": args.workers}
+                              "servers": args.servers, "workers": args.workers,
+                              "channels": args.channels, "pythonpath": args.pythonpath}
     try:
         server_log = RESULTS / f"notify-server-{stamp}.log"
         server = start([str(VENV_BIN / "dingdan"), "serve", "--host", "127.0.0.1", "--port",
@@ -419,11 +428,12 @@ def main() -> None:
         procs.append(server)
         wait_healthy(api_port, server, server_log)
         base = f"http://127.0.0.1:{api_port}"
-        r = httpx.post(f"{base}/api/v1/webhooks", timeout=30,
-                       headers={"Authorization": f"Bearer {token}"},
-                       json={"url": f"http://127.0.0.1:{hook_port}/dingdan",
-                             "event_types": ["*"], "description": "bench/notify"})
-        assert r.status_code == 201, r.text
+        if args.channels != "email":
+            r = httpx.post(f"{base}/api/v1/webhooks", timeout=30,
+                           headers={"Authorization": f"Bearer {token}"},
+                           json={"url": f"http://127.0.0.1:{hook_port}/dingdan",
+                                 "event_types": ["*"], "description": "bench/notify"})
+            assert r.status_code == 201, r.text
         for i in range(args.workers):
             cmd = [str(VENV_BIN / "dingdan"), "worker"] + ([] if i == 0 else ["--no-jobs"])
             procs.append(start(cmd, env, RESULTS / f"notify-worker{i}-{stamp}.log"))
@@ -466,6 +476,9 @@ def main() -> None:
     result["load"]["errors"] = load["errors"][:20]
     result["load"]["error_count"] = len(load["errors"])
     result.update(analyse(url, arrivals, load["answered"], t_load))
+    result["worker_step_failures"] = sum(
+        f.read_text(errors="replace").count("worker step failed")
+        for f in RESULTS.glob(f"notify-worker*-{stamp}.log"))
     out = RESULTS / f"notify-{stamp}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(report(result))
@@ -476,7 +489,10 @@ def report(r: dict[str, Any]) -> str:
     lines = [f"{r['rate']:g} orders/s for {r['duration_s']:g} s, {r['servers']} server "
              f"process(es), {r['workers']} worker(s); load {' '.join(r['loadavg_at_start'])} "
              f"-> {' '.join(r.get('loadavg_at_end', ['?']))}; intake errors "
-             f"{r['load']['error_count']}; order events {r['order_events_by_type']}",
+             f"{r['load']['error_count']}; order events {r['order_events_by_type']}; "
+             f"channels {r['channels']}"
+             + (f"; PYTHONPATH {r['pythonpath']}" if r["pythonpath"] else "")
+             + f"; worker step failures {r['worker_step_failures']}",
              "", "| channel | t0 | n | p50 ms | p90 ms | p99 ms | max ms | > 2 s | missing | "
              "duplicates |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for channel in ("email", "webhook"):

@@ -76,8 +76,12 @@ class DeliveryRepo:
         if not rows:
             return 0
         # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs.
+        # One batch needs one set of keys: rows planned by different channels may omit
+        # optional columns (webhook rows have no fallback_of), so fill the gaps with NULL.
+        keys = {k for r in rows for k in r}
+        params = [{k: r.get(k) for k in keys} for r in rows]
         stmt = insert_ignoring_duplicates(self.conn, deliveries).returning(deliveries.c.id)
-        return len((await self.conn.execute(stmt, [dict(r) for r in rows])).all())
+        return len((await self.conn.execute(stmt, params)).all())
 
     # -- claims and outcomes ------------------------------------------------------------
 
