@@ -106,6 +106,10 @@ USE_CASES: list[UseCase] = [
         ListQuery(), w.uows(read_only=True), actor=a)),
     UseCase("queries.stock_levels", P.ORDER_READ, lambda w, a, _: queries.stock_levels(
         w.uows(read_only=True), w.sku, actor=a)),
+    UseCase("queries.add_sla_standing", P.ORDER_READ,
+            lambda w, a, n: queries.add_sla_standing([{"number": n, "status": "paid",
+                                                       "ship_by": None}],
+                                                     w.uows(read_only=True), actor=a), _order),
     UseCase("tokens.issue_token", P.PEOPLE_MANAGE, lambda w, a, _: tokens.issue_token(
         ref("erp"), w.uows(), roles=["integration"], actor=a)),
     UseCase("tokens.list_tokens", P.PEOPLE_MANAGE, lambda w, a, _: tokens.list_tokens(
