@@ -140,6 +140,30 @@ def machine_facts() -> dict[str, Any]:
             "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
 
 
+class BackendCpu:
+    """CPU seconds used by PostgreSQL's backends serving the bench database, sampled while a
+    run goes (a backend that leaves before the end keeps its last sample)."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+
+    def sample(self) -> None:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchall()
+        for (pid,) in rows:
+            cpu = proc_cpu(pid)
+            self.first.setdefault(pid, cpu)
+            self.last[pid] = cpu
+
+    def seconds(self) -> float:
+        self.sample()
+        self.conn.close()
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+
 # --- the server -----------------------------------------------------------------------------
 
 def free_port() -> int:
@@ -256,6 +280,9 @@ def run_wrk(server: Server, clients: int, duration: int, token: str) -> dict[str
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
     m0, srv0, t0 = machine_cpu(), server.cpu(), time.monotonic()
     by_pid0 = server.cpu_by_pid()
+    backends = BackendCpu(PG_URL) if server.url.startswith("postgres") else None
+    if backends:
+        backends.sample()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     # Sample the servers' peak memory while the load runs, not only at the end; reap wrk
     # with wait4 to learn its own CPU time.
@@ -265,8 +292,11 @@ def run_wrk(server: Server, clients: int, duration: int, token: str) -> dict[str
             proc.returncode = os.waitstatus_to_exitcode(status)
             break
         server.sample_memory()
+        if backends:
+            backends.sample()
         time.sleep(0.5)
     wall = time.monotonic() - t0
+    db_cpu = backends.seconds() if backends else None
     m1, srv1 = machine_cpu(), server.cpu()
     by_pid = {str(p): round(c - by_pid0.get(p, 0.0), 2) for p, c in server.cpu_by_pid().items()}
     server.sample_memory()
@@ -294,6 +324,11 @@ def run_wrk(server: Server, clients: int, duration: int, token: str) -> dict[str
         "server_cpu_ms_per_order": round(1000 * (srv1 - srv0) / max(ok, 1), 2),
         "server_cpu_s_by_process": by_pid,
         "wrk_cpu_s": round(wrk_cpu, 2),
+        "db_cpu_ms_per_order": round(1000 * db_cpu / max(ok, 1), 2) if db_cpu is not None
+        else None,
+        # Everything this order cost the machine: server, database backends and wrk.
+        "total_cpu_ms_per_order": round(1000 * ((srv1 - srv0) + (db_cpu or 0.0) + wrk_cpu)
+                                        / max(ok, 1), 2),
         "wrk_cpu_share_of_machine": round(wrk_cpu / (wall * (os.cpu_count() or 1)), 3),
         "machine_busy": round(busy, 3),
     }
@@ -306,18 +341,31 @@ def run_pgbench(clients: int, duration: int, db: str = "dingdan_bench") -> dict[
                "-c", str(clients), "-j", "2", "-T", str(duration), "-l",
                "--log-prefix", prefix, "-f", str(BENCH / "dingdan_intake.sql"), db]
         m0 = machine_cpu()
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        backends = BackendCpu(PG_URL)
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    proc.returncode = os.waitstatus_to_exitcode(status)
+                    break
+                backends.sample()
+                time.sleep(0.5)
+            out.seek(0)
+            stdout = out.read().decode()
         m1 = machine_cpu()
-        if p.returncode != 0:
-            raise RuntimeError(f"pgbench failed:\n{p.stdout}\n{p.stderr}")
+        db_cpu = backends.seconds()
+        client_cpu = usage.ru_utime + usage.ru_stime
+        if proc.returncode != 0:
+            raise RuntimeError(f"pgbench failed:\n{stdout}")
         latencies = []
         for f in Path(tmp).glob("pgb*"):
             for line in f.read_text().splitlines():
                 parts = line.split()
                 if len(parts) >= 3:
                     latencies.append(int(parts[2]))
-    tps = float(re.search(r"tps = ([\d.]+) \(without", p.stdout).group(1))  # type: ignore[union-attr]
-    failed = int(re.search(r"number of failed transactions: (\d+)", p.stdout)  # type: ignore[union-attr]
+    tps = float(re.search(r"tps = ([\d.]+) \(without", stdout).group(1))  # type: ignore[union-attr]
+    failed = int(re.search(r"number of failed transactions: (\d+)", stdout)  # type: ignore[union-attr]
                  .group(1))
     latencies.sort()
 
@@ -327,6 +375,10 @@ def run_pgbench(clients: int, duration: int, db: str = "dingdan_bench") -> dict[
     return {"clients": clients, "seconds": duration, "orders": len(latencies),
             "orders_per_s": round(tps, 1), "errors": failed, "p50_ms": pct(0.50),
             "p90_ms": pct(0.90), "p99_ms": pct(0.99),
+            "pgbench_cpu_s": round(client_cpu, 2),
+            "db_cpu_ms_per_order": round(1000 * db_cpu / max(len(latencies), 1), 2),
+            "total_cpu_ms_per_order": round(1000 * (db_cpu + client_cpu)
+                                            / max(len(latencies), 1), 2),
             "machine_busy": round((m1[0] - m0[0]) / max(1, m1[1] - m0[1]), 3)}
 
 
@@ -591,6 +643,14 @@ def main() -> None:
 
     bare8 = statistics.mean(b["orders_per_s"] for b in bare)
     result["bare_pg_8_mean"] = round(bare8, 1)
+    # What one order costs the machine in CPU, all parts counted: a ratio that the other
+    # load on a shared machine moves much less than the throughput ratio.
+    bare_cpu = statistics.mean(b["total_cpu_ms_per_order"] for b in bare)
+    result["bare_pg_8_cpu_ms_per_order"] = round(bare_cpu, 2)
+    result["cpu_ratio_at_8"] = {
+        str(d["workers"]): round(bare_cpu / next(r["total_cpu_ms_per_order"] for r in d["runs"]
+                                                 if r["clients"] == 8), 3)
+        for d in result["dingdan_pg"] if any(r["clients"] == 8 for r in d["runs"])}
     result["ratio_at_8"] = {
         str(d["workers"]): round(next(r["orders_per_s"] for r in d["runs"]
                                       if r["clients"] == 8) / bare8, 3)
@@ -632,16 +692,18 @@ def report(r: dict[str, Any]) -> str:
            f"load average at start {' '.join(r['machine']['loadavg_at_start'])}, "
            f"at end {' '.join(r['loadavg_at_end'])})", "",
            "| what | server processes | clients | orders/s | p50 ms | p99 ms | errors | "
-           "server CPU ms/order | wrk CPU share | machine busy |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           "server CPU ms/order | database CPU ms/order | all CPU ms/order | "
+           "load generator CPU | machine busy |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     b = r["bare_pg"]
     for key, label in (("8_before", "bare SQL (pgbench), before"),
                        ("8_after", "bare SQL (pgbench), after"), ("32", "bare SQL (pgbench)")):
         if key in b:
             x = b[key]
             out.append(f"| {label} | – | {x['clients']} | {x['orders_per_s']:,} | "
-                       f"{x['p50_ms']} | {x['p99_ms']} | {x['errors']} | – | – | "
-                       f"{x['machine_busy']:.0%} |")
+                       f"{x['p50_ms']} | {x['p99_ms']} | {x['errors']} | – | "
+                       f"{x['db_cpu_ms_per_order']} | {x['total_cpu_ms_per_order']} | "
+                       f"pgbench {x['pgbench_cpu_s']} s | {x['machine_busy']:.0%} |")
     dingdan = [("PostgreSQL", d) for d in r["dingdan_pg"]]
     if "dingdan_sqlite" in r:
         dingdan.append(("SQLite", r["dingdan_sqlite"]))
@@ -649,12 +711,15 @@ def report(r: dict[str, Any]) -> str:
         for x in d["runs"]:
             out.append(f"| Dingdan on {db} | {d['workers']} | {x['clients']} | "
                        f"{x['orders_per_s']:,} | {x['p50_ms']} | {x['p99_ms']} | {x['errors']} | "
-                       f"{x['server_cpu_ms_per_order']} | {x['wrk_cpu_share_of_machine']:.1%} | "
-                       f"{x['machine_busy']:.0%} |")
+                       f"{x['server_cpu_ms_per_order']} | {x['db_cpu_ms_per_order'] or '–'} | "
+                       f"{x['total_cpu_ms_per_order']} | wrk {x['wrk_cpu_s']} s "
+                       f"({x['wrk_cpu_share_of_machine']:.1%}) | {x['machine_busy']:.0%} |")
     out += ["", f"bare SQL at 8 clients, mean of before and after: {r['bare_pg_8_mean']:,} "
                 f"orders/s"]
     for w, ratio in r["ratio_at_8"].items():
-        out.append(f"Dingdan / bare SQL at 8 clients, {w} server process(es): {ratio:.1%}")
+        out.append(f"Dingdan / bare SQL at 8 clients, {w} server process(es): {ratio:.1%} "
+                   f"of the orders/s; {r['cpu_ratio_at_8'][w]:.1%} of the orders per CPU "
+                   f"second (bare SQL: {r['bare_pg_8_cpu_ms_per_order']} ms of CPU per order)")
     c = r.get("statements_per_order")
     if c:
         out += ["", f"statements per order ({len(c['dingdan'])}), Dingdan's own as echoed: "

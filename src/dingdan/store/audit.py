@@ -44,8 +44,9 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-_INSERT = insert(audit_log)
-_INSERT_FOR_TOKEN = insert(audit_log).values(user_id=select(api_tokens.c.user_id).where(
+# inline(): no RETURNING of the new id, which nobody reads.
+_INSERT = insert(audit_log).inline()
+_INSERT_FOR_TOKEN = insert(audit_log).inline().values(user_id=select(api_tokens.c.user_id).where(
     api_tokens.c.id == bindparam("p_token_id")).scalar_subquery())
 
 

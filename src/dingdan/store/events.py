@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.store.tables import order_events, outbox
 
-_INSERT_EVENT = insert(order_events)
-_INSERT_OUTBOX = insert(outbox)
+# inline(): no RETURNING of the new ids, which nobody reads.
+_INSERT_EVENT = insert(order_events).inline()
+_INSERT_OUTBOX = insert(outbox).inline()
 
 
 class EventRepo:
