@@ -11,6 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from dingdan.domain.events import Actor
+from dingdan.domain.sla import WorkingCalendar
+from dingdan.services.sla import base_calendar
+from dingdan.services.templates import Renderer
+from dingdan.settings import Settings
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 from dingdan.web.auth import PageActorDep, current_actor
 from dingdan.web.errors import language
@@ -76,3 +80,21 @@ ActorDep = Annotated[Actor, Depends(current_actor)]  # a bearer token or the ses
 __all__ = ["ActorDep", "LangDep", "PageActorDep", "ReadUowDep", "TokenCache", "UowDep",
            "current_actor", "get_read_uow", "get_uow", "uow_factory"]
 LangDep = Annotated[str, Depends(_language)]
+
+
+def app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def template_renderer(request: Request) -> Renderer:
+    """The app's one notification-template renderer, shared by the API and the pages."""
+    renderer: Renderer | None = getattr(request.app.state, "renderer", None)
+    if renderer is None:
+        renderer = request.app.state.renderer = Renderer()
+    return renderer
+
+
+def working_calendar(request: Request) -> WorkingCalendar:
+    s = app_settings(request)
+    return base_calendar(s.timezone, s.work_day_start, s.work_day_end, s.work_weekdays)

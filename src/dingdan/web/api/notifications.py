@@ -11,13 +11,18 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dingdan.domain.notifications import Channel
-from dingdan.domain.sla import WorkingCalendar
 from dingdan.services import notifications as svc
 from dingdan.services import sla as sla_svc
 from dingdan.services import template_editor as editor
-from dingdan.services.templates import Renderer, TemplateSource
-from dingdan.settings import Settings
-from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
+from dingdan.services.templates import TemplateSource
+from dingdan.web.deps import (
+    ActorDep,
+    ReadUowDep,
+    UowDep,
+    app_settings,
+    template_renderer,
+    working_calendar,
+)
 from dingdan.web.errors import problem_responses
 
 router = APIRouter(tags=["notifications"], responses=problem_responses(400, 401, 403, 422))
@@ -198,23 +203,6 @@ class PreviewOut(BaseModel):
     html: str | None
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _renderer(request: Request) -> Renderer:
-    renderer: Renderer | None = getattr(request.app.state, "renderer", None)
-    if renderer is None:
-        renderer = request.app.state.renderer = Renderer()
-    return renderer
-
-
-def _calendar(request: Request) -> WorkingCalendar:
-    s = _settings(request)
-    return sla_svc.base_calendar(s.timezone, s.work_day_start, s.work_day_end, s.work_weekdays)
-
-
 # -- messages and dead letters ---------------------------------------------------------------
 
 
@@ -228,7 +216,7 @@ async def order_messages(number: str, uow: ReadUowDep, actor: ActorDep) -> list[
             summary="Where an order stands against its service levels (overdue or not)")
 async def order_sla(number: str, request: Request, uow: ReadUowDep,
                     actor: ActorDep) -> dict[str, Any]:
-    return await sla_svc.order_sla(number, uow, actor, _calendar(request))
+    return await sla_svc.order_sla(number, uow, actor, working_calendar(request))
 
 
 @router.get("/dead-letters", response_model=list[MessageOut],
@@ -342,7 +330,7 @@ ChannelPath = Annotated[str, Path(examples=[Channel.EMAIL.value])]
             summary="Every template (kind × channel × language) and whether it is overridden")
 async def list_templates(request: Request, uow: ReadUowDep,
                          actor: ActorDep) -> list[dict[str, Any]]:
-    return await editor.list_templates(uow, actor, _renderer(request))
+    return await editor.list_templates(uow, actor, template_renderer(request))
 
 
 @router.get("/notification-templates/{kind}/{channel}/{language}",
@@ -350,7 +338,7 @@ async def list_templates(request: Request, uow: ReadUowDep,
 async def get_template(kind: str, channel: ChannelPath, language: str, request: Request,
                        uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
     return await editor.get_template(editor.TemplateKey(kind, channel, language), uow, actor,
-                                     _renderer(request))
+                                     template_renderer(request))
 
 
 @router.put("/notification-templates/{kind}/{channel}/{language}",
@@ -360,7 +348,7 @@ async def put_template(kind: str, channel: ChannelPath, language: str, body: Tem
                        request: Request, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
     return await editor.put_template(editor.TemplateKey(kind, channel, language),
                                      TemplateSource(body.subject, body.text, body.html), uow,
-                                     actor, _renderer(request), body.expected_version)
+                                     actor, template_renderer(request), body.expected_version)
 
 
 @router.delete("/notification-templates/{kind}/{channel}/{language}", status_code=204,
@@ -378,8 +366,8 @@ async def preview(body: PreviewIn, request: Request, uow: ReadUowDep,
     source = None
     if body.text is not None:
         source = TemplateSource(body.subject, body.text, body.html)
-    s = _settings(request)
+    s = app_settings(request)
     return await editor.preview(editor.TemplateKey(body.kind, body.channel, body.language),
-                                source, uow, actor, _renderer(request),
+                                source, uow, actor, template_renderer(request),
                                 base_url=s.public_base_url,
-                                tz=_calendar(request).tz, order_number=body.order_number)
+                                tz=working_calendar(request).tz, order_number=body.order_number)

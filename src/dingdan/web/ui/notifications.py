@@ -18,36 +18,17 @@ from fastapi.responses import Response
 from dingdan.domain.errors import DomainError, FieldError, ValidationFailed
 from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission, can
-from dingdan.domain.sla import WorkingCalendar
 from dingdan.services import notifications as notes
 from dingdan.services import sla, webhooks
 from dingdan.services import template_editor as editor
-from dingdan.services.templates import Renderer, TemplateSource
-from dingdan.settings import Settings
+from dingdan.services.templates import TemplateSource
+from dingdan.web.deps import app_settings, template_renderer, working_calendar
 from dingdan.web.ui import error_response, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow
 
 router = APIRouter()
 
 OptText = Annotated[str | None, Form(max_length=100_000)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _renderer(request: Request) -> Renderer:
-    """The app's one template renderer (shared with the API, so caches agree)."""
-    renderer: Renderer | None = getattr(request.app.state, "renderer", None)
-    if renderer is None:
-        renderer = request.app.state.renderer = Renderer()
-    return renderer
-
-
-def _calendar(request: Request) -> WorkingCalendar:
-    s = _settings(request)
-    return sla.base_calendar(s.timezone, s.work_day_start, s.work_day_end, s.work_weekdays)
 
 
 # -- dead letters ------------------------------------------------------------------------------
@@ -105,7 +86,7 @@ async def replay_bulk(request: Request, actor: PageActor,
 @router.get("/settings/templates")
 async def templates_page(request: Request, actor: PageActor) -> Response:
     try:
-        rows = await editor.list_templates(read_uow(request), actor, _renderer(request))
+        rows = await editor.list_templates(read_uow(request), actor, template_renderer(request))
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "ui/templates.html", {"rows": rows}, actor=actor)
@@ -117,7 +98,7 @@ def _key(kind: str, channel: str, language: str) -> editor.TemplateKey:
 
 async def _template_context(request: Request, actor: Actor,
                             key: editor.TemplateKey) -> dict[str, Any]:
-    tpl = await editor.get_template(key, read_uow(request), actor, _renderer(request))
+    tpl = await editor.get_template(key, read_uow(request), actor, template_renderer(request))
     return {"tpl": tpl, "key": key, "preview": None,
             "may_edit": can(actor, Permission.SETTINGS_WRITE)}
 
@@ -141,7 +122,7 @@ async def save_template(kind: str, channel: str, language: str, request: Request
     key = _key(kind, channel, language)
     try:
         await editor.put_template(key, TemplateSource(subject or None, text, html or None),
-                                  write_uow(request), actor, _renderer(request),
+                                  write_uow(request), actor, template_renderer(request),
                                   expected_version)
         ctx = await _template_context(request, actor, key)
     except DomainError as exc:
@@ -171,11 +152,11 @@ async def preview_template(kind: str, channel: str, language: str, request: Requ
                            ) -> Response:
     """Render the form's text (or, without it, the saved template) for sample data."""
     source = TemplateSource(subject or None, text, html or None) if text else None
-    s = _settings(request)
+    s = app_settings(request)
     try:
         shown = await editor.preview(_key(kind, channel, language), source, read_uow(request),
-                                     actor, _renderer(request), base_url=s.public_base_url,
-                                     tz=_calendar(request).tz,
+                                     actor, template_renderer(request), base_url=s.public_base_url,
+                                     tz=working_calendar(request).tz,
                                      order_number=(order_number or "").strip() or None)
     except DomainError as exc:
         return error_response(request, exc, actor)
