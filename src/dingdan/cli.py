@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -145,6 +146,49 @@ async def _demo_admin(uows: UnitOfWorkFactory) -> tuple[str, str]:
     else:
         await reset_password(ResetPassword(existing["id"], password, OPERATOR), uows())
     return login, password
+
+
+@app.command("backup")
+def backup_cmd(
+    to: Annotated[Path | None, typer.Option(help="directory (default DINGDAN_BACKUP_DIR)")] = None,
+    keep: Annotated[int | None, typer.Option(help="keep the newest N backups there")] = None,
+) -> None:
+    """Write a consistent backup of the database (SQLite online backup, or pg_dump)."""
+    from datetime import UTC, datetime
+
+    from dingdan.store import backup
+
+    s = _settings()
+    directory = to or s.backup_dir
+    try:
+        made = backup.backup(s.database_url, directory, datetime.now(UTC))
+        pruned = backup.prune(directory, keep) if keep else []
+    except backup.BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written: {made.path} ({made.size} bytes)"
+               + (f"; {len(pruned)} older removed" if pruned else ""))
+
+
+@app.command("restore")
+def restore_cmd(
+    source: Annotated[Path, typer.Argument(help="a .sqlite or .dump file from dingdan backup")],
+    force: Annotated[bool, typer.Option(help="replace a database that holds data")] = False,
+) -> None:
+    """Restore a backup into DINGDAN_DATABASE_URL (refuses to overwrite without --force).
+
+    Stop the servers and workers first; run `dingdan migrate` after restoring an older
+    backup into a newer Dingdan.
+    """
+    from dingdan.store import backup
+
+    s = _settings()
+    try:
+        backup.restore(s.database_url, source, force=force)
+    except backup.BackupError as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"restored {source} into {_safe_url(s.database_url)}")
 
 
 @app.command()

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
 
+    # Backups (docs/operations.md): the worker writes one every `backup_interval_hours`
+    # (0: off) into `backup_dir` and keeps the newest `backup_keep`.
+    backup_dir: Path = Path("backups")
+    backup_interval_hours: float = 0.0
+    backup_keep: int = Field(default=14, ge=1)
+
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:
         key = self.secret_key.get_secret_value()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dingdan.domain.notifications import parse_tier_rules
@@ -11,6 +12,14 @@ from dingdan.domain.sla import WorkingCalendar
 from dingdan.services.delivery import DeliveryPolicy
 from dingdan.services.sla import base_calendar
 from dingdan.settings import Settings
+
+
+@dataclass(frozen=True)
+class BackupSchedule:
+    database_url: str
+    directory: Path
+    interval_seconds: int
+    keep: int
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class WorkerConfig:
     dead_letter_digest_seconds: int = 900
     listen_url: str | None = None  # PostgreSQL: LISTEN here for new outbox rows
     jobs: bool = True  # run the timed jobs too (a delivery-only worker says no)
+    backup: BackupSchedule | None = None  # None: the worker makes no backups
 
 
 def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
@@ -52,4 +62,8 @@ def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
         payment_timeout_minutes=settings.payment_timeout_minutes,
         auto_complete_days=settings.auto_complete_days,
         sla_scan_seconds=settings.sla_scan_seconds,
-        listen_url=None if settings.is_sqlite else settings.database_url)
+        listen_url=None if settings.is_sqlite else settings.database_url,
+        backup=BackupSchedule(settings.database_url, settings.backup_dir,
+                              max(60, int(settings.backup_interval_hours * 3600)),
+                              settings.backup_keep)
+        if settings.backup_interval_hours > 0 else None)

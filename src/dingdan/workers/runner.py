@@ -40,6 +40,7 @@ from dingdan.services.notifications import WAKE_CHANNEL
 from dingdan.services.push import forget_push_subscriptions
 from dingdan.services.templates import Renderer, TemplateSource
 from dingdan.services.webhooks import forget_gone_subscription
+from dingdan.store import backup
 from dingdan.store.listen import listening
 from dingdan.store.uow import UnitOfWorkFactory
 from dingdan.workers.config import WorkerConfig
@@ -197,10 +198,24 @@ class Worker:
             return await jobs.dead_letter_digest(self.uows, tick - timedelta(seconds=digest),
                                                  tick)
 
-        return [Job("sla_scan", cfg.sla_scan_seconds, sla_scan),
-                Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
-                Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
-                Job("dead_letter_digest", digest, dead_letter_digest)]
+        timed = [Job("sla_scan", cfg.sla_scan_seconds, sla_scan),
+                 Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
+                 Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
+                 Job("dead_letter_digest", digest, dead_letter_digest)]
+        if cfg.backup is not None:
+            plan = cfg.backup
+
+            async def scheduled_backup(tick: datetime) -> object:
+                # One worker wins the tick (claim_tick); the copy runs off the event loop.
+                made = await asyncio.to_thread(backup.backup, plan.database_url,
+                                               plan.directory, tick)
+                pruned = await asyncio.to_thread(backup.prune, plan.directory, plan.keep)
+                log.info("backup written", path=str(made.path), bytes=made.size,
+                         pruned=len(pruned))
+                return made.path
+
+            timed.append(Job("backup", plan.interval_seconds, scheduled_backup))
+        return timed
 
     async def run_due_jobs(self) -> list[str]:
         """Run each job whose tick has come and that no other worker ran for this tick."""
