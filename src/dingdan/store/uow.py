@@ -77,6 +77,17 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.conn.commit()
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None: never migrated)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            row = (await self.conn.execute(text("SELECT version_num FROM alembic_version"))).first()
+        except DBAPIError:
+            return None
+        return str(row[0]) if row else None
         self._committed = True
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dingdan import __version__
+from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
@@ -83,6 +84,16 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready to serve: the database answers and is migrated to head; else 503."""
+        state = await readiness(app.state.uow)
+        body = {"status": "ready" if state.ready else "unavailable", "database": state.database,
+                "revision": state.revision, "head": state.head}
+        if state.ready:
+            return JSONResponse(body)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
