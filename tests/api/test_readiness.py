@@ -22,10 +22,9 @@ async def test_ready_when_the_database_is_at_head(app_client):
 
 async def _get(settings, path: str) -> httpx.Response:
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app),
-                                     base_url="http://dingdan.test") as client:
-            return await client.get(path)
+    async with LifespanManager(app) as manager, httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://dingdan.test") as c:
+        return await c.get(path)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
