@@ -77,6 +77,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.conn.commit()
+        self._committed = True
 
     async def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (None: never migrated)."""
@@ -88,7 +89,6 @@ class UnitOfWork:
         except DBAPIError:
             return None
         return str(row[0]) if row else None
-        self._committed = True
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
