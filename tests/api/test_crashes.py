@@ -18,10 +18,12 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import Body, FastAPI, Form
+from sqlalchemy import text
 
 from dingdan.services.tokens import issue_token
 from dingdan.services.users import OPERATOR
 from dingdan.settings import Settings
+from dingdan.store.engine import make_engine
 from dingdan.web.app import create_app
 
 SENTINEL = "LOCAL-ONLY-7Q2X"  # the value of a local variable of the crashing function
@@ -34,8 +36,8 @@ ORDER = {"customer": {"name": "张三丰-NAME", "phone": "+8613800138123",
          "notes": "ORDER-BODY-NOTE-5T"}
 
 
-def _crashing_routes(app: FastAPI) -> None:
-    async def explode_json(order: dict[str, Any] = Body()) -> None:  # noqa: B008
+def _crashing_routes(app: FastAPI, settings: Settings) -> None:
+    async def explode_json(order: dict[str, Any] = Body()) -> None:
         sentinel_local = SENTINEL
         raise RuntimeError(f"boom after {len(order)} keys, {len(sentinel_local)}")
 
@@ -43,14 +45,24 @@ def _crashing_routes(app: FastAPI) -> None:
         sentinel_local = SENTINEL
         raise RuntimeError(f"boom after {len(login) + len(password)}, {len(sentinel_local)}")
 
+    async def explode_in_sql() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT * FROM no_such_table WHERE x = :v"),
+                                   {"v": ORDER["notes"]})
+        finally:
+            await engine.dispose()
+
     app.add_api_route("/api/v1/_test/explode", explode_json, methods=["POST"])
+    app.add_api_route("/api/v1/_test/explode-sql", explode_in_sql, methods=["POST"])
     app.add_api_route("/_test/explode-form", explode_form, methods=["POST"])
 
 
 @asynccontextmanager
 async def crashing_app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     app = create_app(settings)
-    _crashing_routes(app)
+    _crashing_routes(app, settings)
     async with LifespanManager(app) as manager:
         issued = await issue_token("crash", app.state.uow(), roles=["admin"], actor=OPERATOR)
         # Answer like a server would (Starlette re-raises after its own 500 page).
@@ -70,6 +82,8 @@ async def _crash(client: httpx.AsyncClient, token: str, kind: str,
         headers["X-Request-ID"] = request_id
     if kind == "json":
         return await client.post("/api/v1/_test/explode", json=ORDER, headers=headers)
+    if kind == "sql":  # the database refuses a statement: its parameters are order data
+        return await client.post("/api/v1/_test/explode-sql", json=ORDER, headers=headers)
     return await client.post("/_test/explode-form", headers=headers,
                              data={"login": "admin@example.com", "password": PASSWORD})
 
@@ -81,7 +95,7 @@ def _leaks(text: str, token: str) -> list[str]:
     return [s for s in secrets if s in text]
 
 
-@pytest.mark.parametrize("kind", ["json", "form"])
+@pytest.mark.parametrize("kind", ["json", "form", "sql"])
 async def test_a_crash_is_answered_with_a_problem_and_logged_without_secrets(
         settings, capsys, fresh_logging, kind) -> None:
     async with crashing_app(settings) as (client, token):
@@ -98,7 +112,8 @@ async def test_a_crash_is_answered_with_a_problem_and_logged_without_secrets(
     assert r.headers["x-request-id"] == "req-crash-0001"
     assert r.headers["connection"] == "close"
 
-    assert "unhandled error" in logged and "RuntimeError: boom after" in logged
+    assert "unhandled error" in logged
+    assert ("no_such_table" if kind == "sql" else "RuntimeError: boom after") in logged
     assert logged.count("unhandled error") == 1, "logged once"
     assert "req-crash-0001" in logged
     assert _leaks(logged, token) == []

@@ -56,9 +56,9 @@ async def test_a_demo_server_refuses_a_session_signed_with_the_development_key(
 
     async def people(cookie: str) -> int:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo_server),
-                                     base_url="http://127.0.0.1:8000") as c:
-            r = await c.get("/people", cookies={SESSION_COOKIE: cookie})
-            return r.status_code
+                                     base_url="http://127.0.0.1:8000",
+                                     cookies={SESSION_COOKIE: cookie}) as c:
+            return (await c.get("/people")).status_code
 
     assert await people(forged_cookie(DEV_SECRET_KEY, session)) != 200
     # The cookie is made right: signed with the server's own key, the same session opens.
