@@ -182,7 +182,8 @@ def fresh_logging() -> Iterator[None]:
     put back as it was afterwards."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    chatty = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    chatty = {name: logging.getLogger(name).level
+              for name in ("httpx", "httpcore", "alembic.runtime.plugins")}
     config = structlog.get_config()
     for h in handlers:
         if type(h).__module__.startswith("dingdan"):

@@ -176,8 +176,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # httpx logs every outbound request's URL at INFO: query strings of SMS and webhook
-    # providers can hold signatures and phone numbers.
-    for chatty in ("httpx", "httpcore"):
+    # providers can hold signatures and phone numbers. Alembic's plugin set-up is noise.
+    for chatty in ("httpx", "httpcore", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.configure(
         processors=[structlog.stdlib.filter_by_level, *shared,

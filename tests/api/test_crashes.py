@@ -60,13 +60,16 @@ def _crashing_routes(app: FastAPI, settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def crashing_app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+async def crashing_app(settings: Settings, *, server_sees_errors: bool = False,
+                       ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     app = create_app(settings)
     _crashing_routes(app, settings)
     async with LifespanManager(app) as manager:
         issued = await issue_token("crash", app.state.uow(), roles=["admin"], actor=OPERATOR)
-        # Answer like a server would (Starlette re-raises after its own 500 page).
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        # Answer like a server would (Starlette re-raises after its own 500 page), unless the
+        # test wants to see what reaches the server.
+        transport = httpx.ASGITransport(app=manager.app,
+                                        raise_app_exceptions=server_sees_errors)
         async with httpx.AsyncClient(transport=transport, base_url="http://dingdan.test") as c:
             r = await c.get("/login")  # a browser's first visit: the CSRF cookie
             assert r.status_code == 200, r.text
@@ -117,6 +120,15 @@ async def test_a_crash_is_answered_with_a_problem_and_logged_without_secrets(
     assert logged.count("unhandled error") == 1, "logged once"
     assert "req-crash-0001" in logged
     assert _leaks(logged, token) == []
+
+
+async def test_a_crash_does_not_reach_the_server(settings) -> None:
+    """An exception that reaches uvicorn is logged a second time and the connection reset
+    (issue 15, item 17); the app keeps it."""
+    async with crashing_app(settings, server_sees_errors=True) as (client, token):
+        for kind in ("json", "form", "sql"):
+            r = await _crash(client, token, kind)
+            assert r.status_code == 500 and r.headers["connection"] == "close"
 
 
 async def test_in_production_a_crash_is_one_json_line_with_the_request_id(
