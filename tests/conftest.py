@@ -8,6 +8,7 @@ session and stay apart by using random SKUs and references.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -172,3 +174,24 @@ def ref(prefix: str = "T") -> str:
 def require_services() -> bool:
     """In CI (.ci/run sets DINGDAN_REQUIRE_SERVICES=1) a missing service fails, never skips."""
     return os.environ.get("DINGDAN_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def fresh_logging() -> Iterator[None]:
+    """Logging as a new process finds it (nothing configured: ``create_app`` configures it);
+    put back as it was afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    chatty = {name: logging.getLogger(name).level
+              for name in ("httpx", "httpcore", "alembic.runtime.plugins")}
+    config = structlog.get_config()
+    for h in handlers:
+        if type(h).__module__.startswith("dingdan"):
+            root.removeHandler(h)
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in chatty.items():
+        logging.getLogger(name).setLevel(was)

@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dingdan import __version__
+from dingdan.logs import ensure_logging
 from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
@@ -24,6 +26,7 @@ from dingdan.web import errors, live, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.deps import TokenCache
+from dingdan.web.request_ids import RequestIdMiddleware
 
 API = "/api/v1"
 
@@ -41,6 +44,11 @@ Background = Callable[[UnitOfWorkFactory], AbstractAsyncContextManager[object]]
 
 def create_app(settings: Settings, clock: Clock = utc_now,
                background: Sequence[Background] = ()) -> FastAPI:
+    ensure_logging(settings)  # unless the process (``dingdan serve``) already did
+    if settings.env == "development" and settings.uses_development_secret:
+        structlog.get_logger("dingdan.web").warning(
+            "session cookies are signed with the public development key; set "
+            "DINGDAN_SECRET_KEY (dingdan serve makes a private one: settings.with_local_secret)")
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
@@ -60,6 +68,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
 
     app = FastAPI(
         title="Dingdan 订单 API", version=__version__, lifespan=lifespan,
+        debug=False,  # never Starlette's debug page: tracebacks stay in the log
         openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None,
         description="Order management: intake, stock reservation, lifecycle, timeline. "
                     "Every error is an RFC 9457 problem document with a stable `code`.",
@@ -103,4 +112,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
             swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
             swagger_favicon_url="/static/vendor/swagger-ui-dist/favicon-32x32.png")
 
+    # Added last, so outermost (Starlette wraps in reverse): a crash anywhere inside is
+    # answered by InternalErrorMiddleware, and every line logged carries the request id.
+    app.add_middleware(errors.InternalErrorMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     return app

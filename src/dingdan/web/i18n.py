@@ -75,8 +75,9 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "PAYLOAD_TOO_LARGE": ("Payload too large", "请求体过大",
                           "The request body is too large.", "请求体过大。"),
     "INTERNAL_ERROR": ("Internal error", "内部错误",
-                       "Something went wrong on our side; it has been logged.",
-                       "服务器内部错误，已记录。"),
+                       "Something went wrong on our side; it has been logged as request "
+                       "{request_id}.",
+                       "服务器内部错误，已记录（请求编号 {request_id}）。"),
 }
 
 KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌",
