@@ -35,6 +35,7 @@ from dingdan.domain.orders import (
     validate_address,
 )
 from dingdan.domain.orders import validate_draft as check_draft
+from dingdan.domain.outbox import envelope
 from dingdan.domain.permissions import Permission, permission_for
 from dingdan.services._access import require, require_warehouse
 from dingdan.store.orders import OrderState
@@ -268,12 +269,12 @@ async def _record(uow: UnitOfWork, state: OrderState, type: EventType,
                   reason: str | None, data: dict[str, Any]) -> None:
     now = uow.now()
     event_id = str(uuid.uuid4())
-    payload = {
-        "event_id": event_id, "type": type.value, "occurred_at": now.isoformat(),
-        "order_number": state.number, "from_status": from_status.value if from_status else None,
-        "to_status": to_status.value if to_status else None, "actor": actor.label,
-        "reason": reason, "data": data,
-        "order": {"number": state.number, "status": state.status,
+    payload = envelope(
+        event_id=event_id, type=type.value, occurred_at=now, order_number=state.number,
+        transition=(from_status.value if from_status else None,
+                    to_status.value if to_status else None),
+        actor=actor.label, reason=reason, data=data,
+        order={"number": state.number, "status": state.status,
                   "payment_status": state.payment_status,
                   "fulfillment_status": state.fulfillment_status,
                   "channel": state.channel, "external_id": state.external_id,
@@ -281,8 +282,7 @@ async def _record(uow: UnitOfWork, state: OrderState, type: EventType,
                   "customer": {"name": state.customer_name, "phone": state.customer_phone,
                                "email": state.customer_email},
                   "carrier": state.carrier, "tracking_number": state.tracking_number,
-                  "version": state.version},
-    }
+                  "version": state.version})
     await uow.events.record(event_id=event_id, order_id=state.id, order_number=state.number,
                             type=type.value,
                             from_status=from_status.value if from_status else None,
