@@ -6,8 +6,10 @@ Who is acting is decided in ``web/auth.py`` (a bearer token or the session cooki
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated
 
+from cachetools import TTLCache
 from fastapi import Depends, Request
 
 from dingdan.domain.events import Actor
@@ -35,29 +37,29 @@ def get_read_uow(request: Request) -> UnitOfWork:
 
 class TokenCache:
     """Remembers verified tokens for a few seconds, so a burst of requests does not look each
-    one up again. A revoked token stops working within ``ttl`` seconds."""
+    one up again. A revoked token stops working within ``ttl`` seconds.
 
-    def __init__(self, ttl: float, max_size: int = 10_000) -> None:
+    A ``cachetools.TTLCache``: entries expire on their own, and a full cache drops its oldest
+    entry rather than forgetting everyone at once.
+    """
+
+    def __init__(self, ttl: float, max_size: int = 10_000,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.max_size = max_size
-        self._seen: dict[str, tuple[Actor, float]] = {}
+        self._seen: TTLCache[str, Actor] = TTLCache(maxsize=max_size, ttl=ttl, timer=timer)
 
     def get(self, token: str) -> Actor | None:
-        hit = self._seen.get(token)
-        if hit is None or hit[1] < time.monotonic():
-            return None
-        return hit[0]
+        return self._seen.get(token)
 
     def forget(self, token_id: int) -> None:
         """Drop a revoked token at once (in this process; others within ``ttl``)."""
-        for token, (actor, _) in list(self._seen.items()):
+        for token, actor in list(self._seen.items()):
             if actor.kind.value == "token" and actor.id == str(token_id):
                 self._seen.pop(token, None)
 
     def put(self, token: str, actor: Actor) -> None:
-        if len(self._seen) >= self.max_size:
-            self._seen.clear()
-        self._seen[token] = (actor, time.monotonic() + self.ttl)
+        self._seen[token] = actor
 
 
 # FastAPI runs a plain ``def`` dependency in a worker thread; these are instant, so they are

@@ -20,9 +20,10 @@ from dingdan.domain.events import Actor
 from dingdan.domain.people import LANGUAGES
 from dingdan.domain.permissions import Permission, Role, can
 from dingdan.services import audit as audit_svc
+from dingdan.services import catalogue as catalogue_svc
 from dingdan.services import tokens as token_svc
 from dingdan.services import users as svc
-from dingdan.store.audit import AuditQuery
+from dingdan.services.audit import AuditQuery
 from dingdan.web.auth import (
     PageActorDep,
     csrf_token,
@@ -138,10 +139,8 @@ async def change_password(request: Request, actor: PageActorDep, current: FormSt
 
 # --- people and roles ---------------------------------------------------------------------
 
-async def _warehouses(request: Request) -> list[dict[str, Any]]:
-    async with _uow(request, True) as uow:
-        rows: list[dict[str, Any]] = await uow.catalogue.list_warehouses()
-        return rows
+async def _warehouses(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    return await catalogue_svc.list_warehouses(_uow(request, True), actor=actor)
 
 
 def _fields(name: str, email: str | None, phone: str | None, language: str | None,
@@ -157,7 +156,7 @@ async def people(request: Request, actor: PageActorDep) -> Response:
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "people/people.html",
-                  _ctx(request, rows=rows, warehouses=await _warehouses(request), form={}),
+                  _ctx(request, rows=rows, warehouses=await _warehouses(request, actor), form={}),
                   actor=actor)
 
 
@@ -179,7 +178,7 @@ async def create_person(request: Request, actor: PageActorDep, name: FormStr,
         form = {"name": name, "email": email, "phone": phone, "language": language,
                 "roles": roles or [], "warehouses": warehouses or []}
         return render(request, "people/people.html",
-                      _ctx(request, rows=rows, warehouses=await _warehouses(request),
+                      _ctx(request, rows=rows, warehouses=await _warehouses(request, actor),
                            form=form, problem=_problem(request, exc)),
                       actor=actor, status_code=_status(exc))
     return _see_other(f"/people/{user['id']}")
@@ -193,8 +192,9 @@ async def _person_page(request: Request, actor: Actor, user_id: int, status_code
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "people/person.html",
-                  _ctx(request, user=user, tokens=tokens, warehouses=await _warehouses(request),
-                       **kw), actor=actor, status_code=status_code)
+                  _ctx(request, user=user, tokens=tokens,
+                       warehouses=await _warehouses(request, actor), **kw),
+                  actor=actor, status_code=status_code)
 
 
 @router.get("/people/{user_id}")
