@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
 
+    # Hardening (issue 15); see docs/security.md.
+    max_body_bytes: int = 1 << 20  # larger request bodies are refused with 413, unread
+
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:
         key = self.secret_key.get_secret_value()

@@ -21,6 +21,7 @@ from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, live, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
+from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
 from dingdan.web.security_headers import SecurityHeadersMiddleware
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(notifications.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)  # outermost
 
     assets = assets_dir(settings)
