@@ -5,7 +5,7 @@
     var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
   }
-  // Every HTMX request carries the CSRF double-submit token from the cookie (starlette-csrf),
+  // Every HTMX request carries the CSRF token (bound to the session, web/csrf.py) from the cookie,
   // read at send time, so a cookie set after the page loaded is used too.
   document.addEventListener("htmx:configRequest", function (e) {
     var token = csrfToken();
