@@ -1,4 +1,4 @@
-"""Sign-in and sessions, cookie flags, CSRF, lockout with back-off, passwords, and API tokens
+"""Sign-in and sessions, cookie flags, CSRF, passwords, and API tokens
 (shown once, stored hashed, with roles and expiry, revocable)."""
 
 from __future__ import annotations
