@@ -94,9 +94,6 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies whose X-Forwarded-For is believed ("*": any); else the
     # audit trail records the connecting address.
     trusted_proxies: list[str] = Field(default_factory=list)
-    lockout_threshold: int = 5  # failed sign-ins in a row before a lock
-    lockout_base_seconds: int = 60  # first lock; doubles with each further failure
-    lockout_max_seconds: int = 24 * 3600
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
@@ -112,6 +109,12 @@ class Settings(BaseSettings):
     # Development without DINGDAN_SECRET_KEY: `dingdan serve` signs with a random key made
     # once into this file (0600), never with the public DEV_SECRET_KEY.
     secret_key_file: Path = Path(".dingdan_secret")
+    # Hardening (issue 15); see docs/security.md.
+    max_body_bytes: int = 1 << 20  # larger request bodies are refused with 413, unread
+    # Failed sign-ins (moving windows, `limits` notation); see services/sign_in_limits.py.
+    sign_in_limit_per_address: str = "10/minute;100/hour"
+    sign_in_limit_per_account: str = "5/minute;30/hour"
+    sign_in_limits_storage: str = "memory://"  # e.g. redis://… to share across processes
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

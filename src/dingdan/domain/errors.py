@@ -11,8 +11,8 @@
     │   ├── IdempotencyConflict      same key, different body
     │   └── AlreadyExists            unique natural key already taken (SKU, warehouse code)
     ├── Unauthenticated              no or bad credentials
-    │   ├── BadCredentials           wrong login or password
-    │   └── AccountLocked            too many failed sign-ins; try again later
+    │   └── BadCredentials           wrong login or password (or no such account)
+    ├── TooManyAttempts              too many failed sign-ins from here; try again later
     └── Forbidden                    authenticated, but not allowed
 
 Each class carries a stable machine-readable ``code``; ``web/errors.py`` maps them once to
@@ -88,8 +88,10 @@ class BadCredentials(Unauthenticated):
     code = "BAD_CREDENTIALS"
 
 
-class AccountLocked(Unauthenticated):
-    code = "ACCOUNT_LOCKED"
+class TooManyAttempts(DomainError):
+    """``params["retry_after"]``: seconds until this address may try again."""
+
+    code = "TOO_MANY_ATTEMPTS"
 
 
 class Forbidden(DomainError):
