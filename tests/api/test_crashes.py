@@ -170,9 +170,10 @@ async def test_a_log_line_written_during_a_request_has_its_request_id(
         settings, capsys, fresh_logging) -> None:
     async with crashing_app(settings) as (client, _token):
         capsys.readouterr()
-        # A refused CSRF check logs a warning from inside the request.
-        r = await client.post("/logout", headers={"X-Request-ID": "req-csrf-0002",
-                                                  "Cookie": COOKIE})
+        # A refused CSRF check (a sign-in without the form's token) logs a warning from
+        # inside the request.
+        r = await client.post("/login", data={"login": "a@example.com", "password": "x"},
+                              headers={"X-Request-ID": "req-csrf-0002"})
     assert r.status_code == 403
     lines = [ln for ln in "".join(capsys.readouterr()).splitlines() if "csrf refused" in ln]
     assert len(lines) == 1 and "req-csrf-0002" in lines[0]

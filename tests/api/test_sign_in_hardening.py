@@ -73,9 +73,11 @@ async def test_the_owner_signs_in_from_a_clean_address_while_the_guesser_is_held
 
 def _normalised(r: httpx.Response, login: str) -> tuple[int, list[tuple[str, str]], str]:
     """Status, headers and body with the parts that differ by nature taken out: the CSRF
-    token (each session has its own), its cookie, and the login as typed (echoed back)."""
+    token (each session has its own), its cookie, the request id, and the login as typed
+    (echoed back)."""
     body = re.sub(r"[0-9a-f]{64}", "TOKEN", r.text).replace(login, "LOGIN")
-    headers = [(k, v) for k, v in r.headers.items() if k not in ("set-cookie", "date")]
+    headers = [(k, v) for k, v in r.headers.items()
+               if k not in ("set-cookie", "date", "x-request-id")]
     return r.status_code, headers, body
 
 
