@@ -2,7 +2,8 @@
 
     DomainError                      every refusal a user can cause (a 4xx, never a 500)
     ├── ValidationFailed             input breaks a rule; ``details`` names the fields
-    │   └── AmountsInconsistent      subtotal/total do not add up
+    │   ├── AmountsInconsistent      subtotal/total do not add up
+    │   └── UrlNotAllowed            an outbound URL that reaches an internal address
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
@@ -13,7 +14,8 @@
     ├── Unauthenticated              no or bad credentials
     │   ├── BadCredentials           wrong login or password
     │   └── AccountLocked            too many failed sign-ins; try again later
-    └── Forbidden                    authenticated, but not allowed
+    ├── Forbidden                    authenticated, but not allowed
+    └── RateLimited                  too many attempts; ``params["retry_after"]`` seconds
 
 Each class carries a stable machine-readable ``code``; ``web/errors.py`` maps them once to
 HTTP statuses and to messages in the user's language (the ``params`` fill the message).
@@ -50,6 +52,12 @@ class ValidationFailed(DomainError):
 
 class AmountsInconsistent(ValidationFailed):
     code = "AMOUNTS_INCONSISTENT"
+
+
+class UrlNotAllowed(ValidationFailed):
+    """See ``dingdan.domain.outbound``: ``params["reason"]`` is a ``Refusal`` value."""
+
+    code = "URL_NOT_ALLOWED"
 
 
 class IllegalTransition(DomainError):
@@ -94,6 +102,10 @@ class AccountLocked(Unauthenticated):
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
 
 
 @dataclass
