@@ -168,7 +168,7 @@ def _number(part: str) -> int:
     if not _NUMBER.match(part):
         raise ValueError(part)
     if part[:2] in ("0x", "0X"):
-        return int(part[2:] or "0", 16)
+        return int(part[2:], 16)  # a bare "0x" is refused, as inet_aton refuses it
     if len(part) > 1 and part.startswith("0"):
         return int(part, 8)  # "08" is not octal: ValueError, as inet_aton refuses it
     return int(part)
@@ -276,7 +276,15 @@ class OutboundPolicy:
         return address_refusal(address)
 
     def name_refusal(self, name: str) -> Refusal | None:
-        return None if self.allows_name(name) else name_refusal(name)
+        """Metadata names are refused unless allowed by name. Other internal names
+        (``localhost``, ``erp.corp.internal``) are refused too — unless the allow-list has
+        networks: then they are resolved, and their addresses decide."""
+        if self.allows_name(name):
+            return None
+        refusal = name_refusal(name)
+        if refusal is not Refusal.METADATA and self.networks:
+            return None
+        return refusal
 
     def check_literal(self, url: OutboundUrl, loc: str = "url") -> None:
         """Refuse what can be told without resolving: an address literal, or a name that is

@@ -58,10 +58,15 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes,
         return response.status_code, text
 
 
+def invalid_url(exc: httpx.InvalidURL) -> SendResult:
+    """httpx cannot even build the request: the URL will not get better."""
+    return SendResult.give_up(excerpt(f"invalid URL: {exc}"))
+
+
 def transport_failure(exc: httpx.HTTPError) -> SendResult:
     """Timeouts, refused connections, resets: the peer may be back later, so retry. A
     connection the outbound guard refused will not be allowed later either: give up."""
-    if isinstance(exc, OutboundRefused):
+    if isinstance(exc, OutboundRefused | httpx.UnsupportedProtocol):
         return SendResult.give_up(excerpt(str(exc)))
     kind = type(exc).__name__
     return SendResult.retry(excerpt(f"{kind}: {exc}"))

@@ -38,6 +38,7 @@ from dingdan.adapters.netguard import OutboundGuard, guarded_client
 from dingdan.adapters.notify._common import (
     by_status,
     event_type_of,
+    invalid_url,
     json_bytes,
     post,
     transport_failure,
@@ -123,6 +124,8 @@ class WebhookSender:
         body, headers = self.request(message, target)
         try:
             status, answer = await post(self._client, target.url, body, headers)
+        except httpx.InvalidURL as exc:
+            return invalid_url(exc)
         except httpx.HTTPError as exc:
             return transport_failure(exc)
         return by_status(status, answer)

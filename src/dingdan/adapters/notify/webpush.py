@@ -38,6 +38,7 @@ from dingdan.adapters.netguard import OutboundGuard, guarded_client
 from dingdan.adapters.notify._common import (
     by_status,
     event_type_of,
+    invalid_url,
     json_bytes,
     post,
     transport_failure,
@@ -163,6 +164,8 @@ class WebPushSender:
             return SendResult.give_up(f"refused to send: {exc.details[0].message}")
         try:
             status, answer = await post(self._client, endpoint, body, headers)
+        except httpx.InvalidURL as exc:
+            return invalid_url(exc)
         except httpx.HTTPError as exc:
             return transport_failure(exc)
         return by_status(status, answer, gone=frozenset({404, 410}))
