@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from dingdan.domain.outbound import (
     numeric_host,
     parse_url,
 )
+from dingdan.settings import Settings
 
 R = Refusal
 
@@ -138,3 +140,23 @@ def test_a_receivers_answer_is_kept_as_a_short_printable_excerpt() -> None:
     assert len(kept) <= 200 and kept.startswith("Forbidden [31mroot:x:0:0")
     assert kept.isprintable() and kept.endswith("…")
     assert excerpt("  short\n answer ") == "short answer"
+
+
+def test_the_senders_get_the_guard_of_the_settings_and_production_allows_nothing_internal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dingdan.adapters.notify.registry import build_senders
+    from dingdan.adapters.notify.webhook import StaticTargets, WebhookSender
+
+    monkeypatch.delenv("DINGDAN_OUTBOUND_ALLOW", raising=False)
+    assert Settings().outbound_allow == []
+    monkeypatch.setenv("DINGDAN_OUTBOUND_ALLOW", '["10.20.0.0/16", "erp.corp.example"]')
+    settings = Settings(vapid_key_file=tmp_path / "none.pem")
+    sender = build_senders(settings, webhook_targets=StaticTargets({}))["webhook"]
+    assert isinstance(sender, WebhookSender)
+    policy = sender.guard.policy
+    assert policy.address_refusal(ip_address("10.20.1.1")) is None
+    assert policy.allows_name("erp.corp.example")
+    assert policy.address_refusal(ip_address("10.21.1.1")) is R.PRIVATE
+    monkeypatch.setenv("DINGDAN_OUTBOUND_ALLOW", '["not a host!"]')
+    with pytest.raises(ValueError, match="not an address"):
+        Settings()

@@ -121,8 +121,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "own_account": ("You cannot deactivate yourself.", "不能停用自己的账号。"),
     "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
     "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
-    "url_not_allowed": ("Dingdan does not send to internal or non-public addresses.",
-                        "不能向内部或非公网地址发送。"),
+    "url_not_allowed": ("Dingdan does not send to this address.", "不允许向此地址发送。"),
 }
 
 
