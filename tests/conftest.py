@@ -26,6 +26,7 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.migrate import upgrade
 from dingdan.store.uow import UnitOfWorkFactory
+from peers import LOOPBACK
 
 PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
 NO_PG = "PostgreSQL tests need DINGDAN_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)"
@@ -110,7 +111,10 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, env="test", default_language="en",
                     token_cache_seconds=0.0, db_pool_size=5, db_max_overflow=60,
                     # cheap Argon2 in tests; tests/api/test_auth.py checks rehashing
-                    argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
+                    argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1,
+                    # the tests' receivers (tests/peers.py) listen on loopback, which
+                    # production refuses (tests/integration/test_outbound_guard.py)
+                    outbound_allow=list(LOOPBACK))
 
 
 @pytest.fixture

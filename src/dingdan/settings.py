@@ -162,6 +162,32 @@ class Settings(BaseSettings):
             return self.run_worker_in_process
         return self.is_sqlite and self.env != "test"
 
+    # Outbound URLs that outsiders choose (issue 15): webhooks and web push never reach a
+    # loopback, private, link-local or metadata address unless allowed here; see
+    # dingdan.domain.outbound and docs/security.md. JSON list of addresses, networks and
+    # host names: ["10.20.0.0/16", "erp.corp.example", "*.corp.example"].
+    outbound_allow: list[str] = Field(default_factory=list)
+    # Anonymous web-push subscriptions (a customer with an order number and its phone or
+    # email), per caller address and per order; `limits` notation, ";" between several.
+    push_subscribe_limit_per_ip: str = "30/minute;300/hour"
+    push_subscribe_limit_per_order: str = "10/hour"
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_entries(cls, v: list[str]) -> list[str]:
+        from dingdan.domain.outbound import OutboundPolicy
+
+        OutboundPolicy.from_entries(v)  # says which entry is wrong, at start-up
+        return v
+
+    @field_validator("push_subscribe_limit_per_ip", "push_subscribe_limit_per_order")
+    @classmethod
+    def _rate_limits(cls, v: str) -> str:
+        from limits import parse_many
+
+        parse_many(v)
+        return v
+
 
 def with_local_secret(settings: Settings) -> Settings:
     """The settings a development server runs with: unless DINGDAN_SECRET_KEY is set, a random

@@ -424,7 +424,8 @@ NOTIFICATIONS: list[Endpoint] = [
              # a window with no events: nothing is queued for other tests' workers
              _hook("/replay", {"since": "2099-01-01T00:00:00+08:00"}), "webhook.replay"),
     Endpoint("GET", f"{API}/push/vapid-public-key", None, _const(f"{API}/push/vapid-public-key")),
-    Endpoint("POST", f"{API}/push/subscriptions", P.ORDER_READ, _subscribe, "push.subscribe"),
+    # following an order's pushes means reading the customer's messages: personal data
+    Endpoint("POST", f"{API}/push/subscriptions", P.PII_READ, _subscribe, "push.subscribe"),
     Endpoint("DELETE", f"{API}/push/subscriptions", None, _unsubscribe),
     Endpoint("GET", f"{API}/orders/{{number}}/messages", P.ORDER_READ,
              lambda ctx: _new_order(ctx, "/messages")),

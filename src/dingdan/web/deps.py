@@ -12,10 +12,13 @@ from typing import Annotated
 from cachetools import TTLCache
 from fastapi import Depends, Request
 
+from dingdan.adapters.netguard import OutboundGuard
+from dingdan.adapters.notify.registry import outbound_guard as guard_of
 from dingdan.domain.events import Actor
 from dingdan.domain.sla import WorkingCalendar
 from dingdan.services.sla import base_calendar
 from dingdan.services.templates import Renderer
+from dingdan.services.throttle import Throttle
 from dingdan.settings import Settings
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 from dingdan.web.auth import PageActorDep, current_actor
@@ -100,3 +103,34 @@ def template_renderer(request: Request) -> Renderer:
 def working_calendar(request: Request) -> WorkingCalendar:
     s = app_settings(request)
     return base_calendar(s.timezone, s.work_day_start, s.work_day_end, s.work_weekdays)
+
+
+def outbound_guard(request: Request) -> OutboundGuard:
+    """The app's one outbound-URL guard (``DINGDAN_OUTBOUND_ALLOW``); tests may set
+    ``app.state.outbound_guard`` to one with a resolver of theirs."""
+    guard: OutboundGuard | None = getattr(request.app.state, "outbound_guard", None)
+    if guard is None:
+        guard = request.app.state.outbound_guard = guard_of(app_settings(request))
+    return guard
+
+
+def push_throttle(request: Request) -> Throttle:
+    """Counts anonymous web-push subscription attempts, per address and per order."""
+    throttle: Throttle | None = getattr(request.app.state, "push_throttle", None)
+    if throttle is None:
+        s = app_settings(request)
+        throttle = request.app.state.push_throttle = Throttle(
+            {"ip": s.push_subscribe_limit_per_ip, "order": s.push_subscribe_limit_per_order})
+    return throttle
+
+
+async def _outbound_guard(request: Request) -> OutboundGuard:
+    return outbound_guard(request)
+
+
+async def _push_throttle(request: Request) -> Throttle:
+    return push_throttle(request)
+
+
+GuardDep = Annotated[OutboundGuard, Depends(_outbound_guard)]
+PushThrottleDep = Annotated[Throttle, Depends(_push_throttle)]

@@ -46,6 +46,8 @@ STATUS: dict[type[de.DomainError], int] = {
     de.Unauthenticated: 401,
     de.Forbidden: 403,
     de.TooManyAttempts: 429,
+    de.UrlNotAllowed: 422,
+    de.RateLimited: 429,
 }
 
 
@@ -111,7 +113,7 @@ def install(app: FastAPI) -> None:
         if status is None:
             status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if isinstance(exc, de.TooManyAttempts):
+        if isinstance(exc, de.RateLimited):
             headers = {"Retry-After": str(exc.params.get("retry_after", 60))}
         return problem(request, status, exc.code, exc.params,
                        [(d.loc, d.code, d.message) for d in exc.details], headers)

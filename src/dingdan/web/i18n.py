@@ -75,6 +75,12 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "PAYLOAD_TOO_LARGE": ("Payload too large", "请求体过大",
                           "The request body is larger than {max_bytes} bytes.",
                           "请求体超过 {max_bytes} 字节。"),
+    "URL_NOT_ALLOWED": ("URL not allowed", "不允许的地址",
+                        "Dingdan does not send to this address: {reason_text}.",
+                        "不能向此地址发送：{reason_zh}。"),
+    "RATE_LIMITED": ("Too many requests", "请求过于频繁",
+                     "Too many attempts; try again in {retry_after} second(s).",
+                     "尝试次数过多，请 {retry_after} 秒后再试。"),
     "INTERNAL_ERROR": ("Internal error", "内部错误",
                        "Something went wrong on our side; it has been logged as request "
                        "{request_id}.",
@@ -117,6 +123,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "own_account": ("You cannot deactivate yourself.", "不能停用自己的账号。"),
     "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
     "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
+    "url_not_allowed": ("Dingdan does not send to this address.", "不允许向此地址发送。"),
 }
 
 
