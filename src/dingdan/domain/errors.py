@@ -2,7 +2,9 @@
 
     DomainError                      every refusal a user can cause (a 4xx, never a 500)
     ├── ValidationFailed             input breaks a rule; ``details`` names the fields
-    │   └── AmountsInconsistent      subtotal/total do not add up
+    │   ├── AmountsInconsistent      subtotal/total do not add up
+    │   └── TemplateInvalid          a template that does not compile, is unsafe, or is
+    │                                past a bound of the sandbox (size, steps, time)
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
@@ -50,6 +52,10 @@ class ValidationFailed(DomainError):
 
 class AmountsInconsistent(ValidationFailed):
     code = "AMOUNTS_INCONSISTENT"
+
+
+class TemplateInvalid(ValidationFailed):
+    code = "TEMPLATE_INVALID"
 
 
 class IllegalTransition(DomainError):
