@@ -22,8 +22,7 @@ from dingdan.domain.notifications import (
 )
 from dingdan.domain.orders import normalize_phone
 from dingdan.domain.permissions import Permission
-from dingdan.services._access import require
-from dingdan.services.queries import visible_order
+from dingdan.services._access import require, visible_order
 from dingdan.services.templates import LANGUAGES
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.notification_settings import PreferenceRepo

@@ -17,8 +17,8 @@ from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, can, may_touch_warehouse, permission_for
 from dingdan.domain.privacy import mask_fields
-from dingdan.services._access import require
-from dingdan.store.orders import SORTABLE, ListQuery, OrderState, decode_cursor
+from dingdan.services._access import require, visible_order
+from dingdan.store.orders import SORTABLE, ListQuery, decode_cursor
 from dingdan.store.sla import SlaRepo
 from dingdan.store.tables import warehouses
 from dingdan.store.uow import UnitOfWork
@@ -99,19 +99,6 @@ def _present(number: str, order: dict[str, Any] | None, actor: Actor) -> dict[st
         raise NotFound({"kind": "order", "key": number})
     order["allowed_actions"] = allowed_actions_for(actor, order)
     return _for_reader(actor, order)
-
-
-async def visible_order(uow: UnitOfWork, number: str, actor: Actor) -> OrderState:
-    """The order's state, read in an open unit of work, if this person may see the order.
-
-    Every read of one order and of what hangs off it (timeline, messages, SLA standing, a
-    template preview) looks the order up here: an order of a warehouse outside the person's
-    scope is "not found", exactly as an order that does not exist.
-    """
-    state = await uow.orders.get_state(number)
-    if state is None or not may_touch_warehouse(actor, state.warehouse_id):
-        raise NotFound({"kind": "order", "key": number})
-    return state
 
 
 async def order_timeline(number: str, uow: UnitOfWork, *,

@@ -22,8 +22,7 @@ from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Status
 from dingdan.domain.permissions import Permission
 from dingdan.domain.sla import DayKind, OrderClock, Policy, SlaState, Stage, WorkingCalendar
-from dingdan.services._access import require
-from dingdan.services.queries import visible_order
+from dingdan.services._access import require, visible_order
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.sla import SlaRepo
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
