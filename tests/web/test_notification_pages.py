@@ -193,3 +193,20 @@ async def test_overdue_shows_on_the_api_the_order_page_and_the_list(office, admi
     assert f'data-testid="overdue-{fine}"' not in rows
     page = (await admin.get(f"/orders/{late}")).text
     assert 'data-testid="order-overdue"' in page
+
+
+async def test_the_preview_page_masks_the_customer_and_refuses_unbounded_templates(
+        office, admin, catalogue):
+    number = await place(admin, catalogue["skus"]["A"])
+    viewer = await office.client("viewer")
+    base = "/settings/templates/shipped/sms/en"
+    text = "{{ order.customer.phone }} {{ order.customer.email }}"
+    r = await viewer.post(f"{base}/preview", headers=HX,
+                          data={"text": text, "order_number": number})
+    assert r.status_code == 200, r.text
+    assert "13800138000" not in r.text and "138****8000" in r.text
+    r = await viewer.post(f"{base}/preview", headers=HX, data={"text": "{{ 'a' * 10**8 }}"})
+    assert r.status_code == 422 and len(r.content) < 20_000
+    r = await viewer.post(f"{base}/preview", headers=HX,
+                          data={"text": "{{ ''.__class__.__mro__ }}"})
+    assert r.status_code == 422

@@ -3,7 +3,9 @@
     DomainError                      every refusal a user can cause (a 4xx, never a 500)
     ├── ValidationFailed             input breaks a rule; ``details`` names the fields
     │   ├── AmountsInconsistent      subtotal/total do not add up
-    │   └── UrlNotAllowed            an outbound URL that reaches an internal address
+    │   ├── UrlNotAllowed            an outbound URL that reaches an internal address
+    │   └── TemplateInvalid          a template that does not compile, is unsafe, or is
+    │                                past a bound of the sandbox (size, steps, time)
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
@@ -58,6 +60,10 @@ class UrlNotAllowed(ValidationFailed):
     """See ``dingdan.domain.outbound``: ``params["reason"]`` is a ``Refusal`` value."""
 
     code = "URL_NOT_ALLOWED"
+
+
+class TemplateInvalid(ValidationFailed):
+    code = "TEMPLATE_INVALID"
 
 
 class IllegalTransition(DomainError):

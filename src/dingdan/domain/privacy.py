@@ -7,6 +7,7 @@ a street → ``***``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 HIDDEN = "***"
@@ -47,4 +48,31 @@ def mask_fields(row: dict[str, Any]) -> dict[str, Any]:
     for k in HIDDEN_FIELDS:
         if out.get(k):
             out[k] = HIDDEN
+    return out
+
+
+def mask_customer(customer: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an outbox payload's ``order.customer`` with phone and email masked."""
+    out = dict(customer)
+    if "phone" in out:
+        out["phone"] = mask_phone(out["phone"])
+    if "email" in out:
+        out["email"] = mask_email(out["email"])
+    return out
+
+
+def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An outbox payload (or a preview's sample) as a person without ``pii.read`` may see it:
+    the order's customer masked, and the before/after of a change masked like the order."""
+    out = dict(payload)
+    order = out.get("order")
+    if isinstance(order, Mapping):
+        order = dict(order)
+        if isinstance(order.get("customer"), Mapping):
+            order["customer"] = mask_customer(order["customer"])
+        out["order"] = mask_fields(order)
+    data = out.get("data")
+    if isinstance(data, Mapping):
+        out["data"] = {k: mask_fields(dict(v)) if k in ("before", "after")
+                       and isinstance(v, Mapping) else v for k, v in data.items()}
     return out

@@ -3,16 +3,23 @@
 :func:`require` wraps :func:`dingdan.domain.permissions.authorize`: a denial raises
 ``Forbidden`` (a 403 with code FORBIDDEN) and is logged with who asked for what, on which
 object, from where. Warehouse staff limited to some warehouses are refused the others'
-orders and stock the same way.
+orders and stock the same way; :func:`visible_order` is the one look-up of an order for
+every read of it and of what hangs off it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import structlog
 
-from dingdan.domain.errors import Forbidden
+from dingdan.domain.errors import Forbidden, NotFound
 from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission, authorize, may_touch_warehouse
+
+if TYPE_CHECKING:
+    from dingdan.store.orders import OrderState
+    from dingdan.store.uow import UnitOfWork
 
 log = structlog.get_logger("dingdan.access")
 
@@ -42,3 +49,16 @@ def require_warehouse(actor: Actor, warehouse_id: int | None, permission: Permis
         _denied(actor, permission, object_type, object_id, warehouse_id=warehouse_id)
         raise Forbidden({"permission": permission.value, "actor": actor.label,
                          "reason": "warehouse"})
+
+
+async def visible_order(uow: UnitOfWork, number: str, actor: Actor) -> OrderState:
+    """The order's state, read in an open unit of work, if this person may see the order.
+
+    Every read of one order and of what hangs off it (timeline, messages, SLA standing, a
+    template preview) looks the order up here: an order of a warehouse outside the person's
+    scope is "not found", exactly as an order that does not exist.
+    """
+    state = await uow.orders.get_state(number)
+    if state is None or not may_touch_warehouse(actor, state.warehouse_id):
+        raise NotFound({"kind": "order", "key": number})
+    return state

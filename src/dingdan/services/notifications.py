@@ -22,7 +22,7 @@ from dingdan.domain.notifications import (
 )
 from dingdan.domain.orders import normalize_phone
 from dingdan.domain.permissions import Permission
-from dingdan.services._access import require
+from dingdan.services._access import require, visible_order
 from dingdan.services.templates import LANGUAGES
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.notification_settings import PreferenceRepo
@@ -49,8 +49,7 @@ async def order_messages(number: str, uow: UnitOfWork, actor: Actor) -> list[dic
     """Every message about one order, on every channel, oldest first."""
     require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
-        if await uow.orders.get_state(number) is None:
-            raise NotFound({"kind": "order", "key": number})
+        await visible_order(uow, number, actor)  # 404 outside the person's warehouses
         rows = await DeliveryRepo(uow.conn).for_order(number)
     return [delivery_public(r) for r in rows]
 

@@ -17,7 +17,7 @@ from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, can, may_touch_warehouse, permission_for
 from dingdan.domain.privacy import mask_fields
-from dingdan.services._access import require
+from dingdan.services._access import require, visible_order
 
 # The query a reader builds and the sortable columns (web/ imports them from here).
 from dingdan.store.orders import SORTABLE as SORTABLE
@@ -108,9 +108,7 @@ async def order_timeline(number: str, uow: UnitOfWork, *,
                          actor: Actor) -> list[dict[str, Any]]:
     require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
-        state = await uow.orders.get_state(number)
-        if state is None or not may_touch_warehouse(actor, state.warehouse_id):
-            raise NotFound({"kind": "order", "key": number})
+        state = await visible_order(uow, number, actor)
         events = await uow.orders.timeline(state.id)
     return [_mask_event(actor, e) for e in events]
 

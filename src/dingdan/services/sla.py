@@ -23,7 +23,7 @@ from dingdan.domain.lifecycle import Status
 from dingdan.domain.outbox import envelope
 from dingdan.domain.permissions import Permission
 from dingdan.domain.sla import DayKind, OrderClock, Policy, SlaState, Stage, WorkingCalendar
-from dingdan.services._access import require
+from dingdan.services._access import require, visible_order
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.sla import SlaRepo
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
@@ -195,6 +195,7 @@ async def order_sla(number: str, uow: UnitOfWork, actor: Actor, base: WorkingCal
     """Where an order stands against its service levels now, and the alerts it raised."""
     require(actor, Permission.ORDER_READ, "order", number)
     async with uow:
+        await visible_order(uow, number, actor)  # 404 outside the person's warehouses
         repo = SlaRepo(uow.conn)
         row = await repo.order_clock(number)
         if row is None:

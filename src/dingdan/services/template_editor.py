@@ -3,6 +3,7 @@ templates (kind × channel × language). Rendering itself is ``services.template
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 from dingdan.domain.errors import ErrorCollector, NotFound, VersionConflict
 from dingdan.domain.events import Actor
 from dingdan.domain.notifications import CATALOGUE, Kind
-from dingdan.domain.permissions import Permission
+from dingdan.domain.permissions import Permission, can
+from dingdan.services import queries
 from dingdan.services._access import require
+from dingdan.services.sla import order_snapshot
 from dingdan.services.templates import (
     CHANNEL_PARTS,
     LANGUAGES,
@@ -92,7 +95,8 @@ async def get_template(key: TemplateKey, uow: UnitOfWork, actor: Actor,
 async def put_template(key: TemplateKey, source: TemplateSource, uow: UnitOfWork,
                        actor: Actor, renderer: Renderer,
                        expected_version: int | None = None) -> dict[str, Any]:
-    """Override a template; it must compile. Workers pick it up within seconds."""
+    """Override a template; it must compile and render a sample order within the sandbox's
+    bounds (422 TEMPLATE_INVALID otherwise). Workers pick it up within seconds."""
     require(actor, Permission.SETTINGS_WRITE, "template", key.kind)
     key.check()
     parts = CHANNEL_PARTS[key.channel]
@@ -104,7 +108,10 @@ async def put_template(key: TemplateKey, source: TemplateSource, uow: UnitOfWork
     errors.raise_if_any()
     source = TemplateSource(source.subject if "subject" in parts else None, source.text,
                             source.html if "html" in parts else None)
-    renderer.check(source)
+    # It must compile, and render the sample order within the sandbox's bounds.
+    sample = _context(key, dict(SAMPLE_ORDER), datetime.now(UTC), SAMPLE_BASE_URL, UTC,
+                      masked=True)
+    await asyncio.to_thread(renderer.check, source, sample, key.language)
     async with uow:
         repo = TemplateRepo(uow.conn)
         before = await repo.get(key.kind, key.channel, key.language)
@@ -135,6 +142,7 @@ async def revert_template(key: TemplateKey, uow: UnitOfWork, actor: Actor) -> No
         await uow.commit()
 
 
+SAMPLE_BASE_URL = "https://shop.example.com"
 SAMPLE_ORDER: dict[str, Any] = {
     "number": "DD261111ABCDEFG", "status": "shipped", "payment_status": "paid",
     "fulfillment_status": "shipped", "channel": "tmall", "external_id": "TM-1001",
@@ -147,36 +155,41 @@ async def preview(key: TemplateKey, source: TemplateSource | None, uow: UnitOfWo
                   actor: Actor, renderer: Renderer, *, base_url: str, tz: tzinfo,
                   order_number: str | None = None) -> dict[str, Any]:
     """Render a template (the given source, else the current one) for a real order or a
-    sample one, without sending anything."""
+    sample one, without sending anything.
+
+    The real order is read like every order read (``queries.get_order``): 404 outside the
+    person's warehouses, personal data masked without ``pii.read``. The context is masked
+    for such a person, and for a staff message whoever asks, as the message itself would be.
+    Rendering runs off the event loop, bounded (``services.template_sandbox``)."""
     require(actor, Permission.ORDER_READ, "template", key.kind)
     key.check()
     if source is not None:
         renderer.check(source)
     order: dict[str, Any] = dict(SAMPLE_ORDER)
+    if order_number:
+        order = order_snapshot(await queries.get_order(order_number, uow, actor=actor))
     async with uow:
         if source is None:
             row = await TemplateRepo(uow.conn).get(key.kind, key.channel, key.language)
             source = TemplateSource(row["subject"], row["body_text"], row["body_html"]) \
                 if row else None
-        if order_number:
-            state = await uow.orders.get_state(order_number)
-            if state is None:
-                raise NotFound({"kind": "order", "key": order_number})
-            order = {"number": state.number, "status": state.status,
-                     "payment_status": state.payment_status,
-                     "fulfillment_status": state.fulfillment_status, "channel": state.channel,
-                     "external_id": state.external_id, "total": state.total,
-                     "currency": state.currency, "carrier": state.carrier,
-                     "tracking_number": state.tracking_number,
-                     "customer": {"name": state.customer_name, "phone": state.customer_phone,
-                                  "email": state.customer_email}}
         now = uow.now()
-    payload = _sample_payload(key.kind, order, now)
-    audience = CATALOGUE[Kind(key.kind)].audience.value
-    ctx = render_context(payload, kind=key.kind, audience=audience, language=key.language,
-                         base_url=base_url, tz=tz)
-    rendered = renderer.render(key.kind, key.channel, key.language, ctx, source)
+    ctx = _context(key, order, now, base_url, tz,
+                   masked=not can(actor, Permission.PII_READ) or _audience(key) != "customer")
+    rendered = await asyncio.to_thread(renderer.render, key.kind, key.channel, key.language,
+                                       ctx, source)
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+
+
+def _audience(key: TemplateKey) -> str:
+    return CATALOGUE[Kind(key.kind)].audience.value
+
+
+def _context(key: TemplateKey, order: dict[str, Any], now: datetime, base_url: str,
+             tz: tzinfo, *, masked: bool) -> dict[str, Any]:
+    return render_context(_sample_payload(key.kind, order, now), kind=key.kind,
+                          audience=_audience(key), language=key.language, base_url=base_url,
+                          tz=tz, masked=masked)
 
 
 def _sample_payload(kind: str, order: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -4,7 +4,13 @@ Defaults live in ``dingdan/templates/notifications/{language}/{kind}.j2`` with t
 ``subject``, ``text`` (an email's body) and ``short`` (SMS and push). An email's HTML part is
 the language's ``_email.html.j2`` layout around the text, unless an override gives its own
 HTML. Overrides (one per kind × channel × language) are edited by people, so they are
-compiled in Jinja2's sandbox, and their HTML is auto-escaped.
+compiled and rendered in a bounded sandbox (``services.template_sandbox``: no internals, and
+bounded in size, steps and time), and their HTML is auto-escaped. A failing override raises
+TemplateInvalid (422 ``TEMPLATE_INVALID``); the worker then sends the packaged default.
+
+What templates see of the customer is what the reader may see: messages to staff (role
+mailboxes) and previews by people without ``pii.read`` get the context masked like every
+order read (``domain.privacy.mask_payload``).
 """
 
 from __future__ import annotations
@@ -16,12 +22,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, Template, TemplateSyntaxError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import Environment, FileSystemLoader, Template, Undefined
 from markupsafe import Markup, escape
 
 from dingdan.domain import lifecycle, sla
-from dingdan.domain.errors import FieldError, ValidationFailed
+from dingdan.domain.errors import FieldError, TemplateInvalid
 from dingdan.domain.lifecycle import Status
 from dingdan.domain.money import Money
 from dingdan.domain.notifications import (
@@ -31,6 +36,8 @@ from dingdan.domain.notifications import (
     Kind,
     tracking_url,
 )
+from dingdan.domain.privacy import mask_payload
+from dingdan.services.template_sandbox import BoundedSandbox
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "notifications"
 LANGUAGES = ("zh-CN", "en")
@@ -79,10 +86,10 @@ class Renderer:
         self._layout = Environment(loader=loader, autoescape=True, trim_blocks=True,
                                    lstrip_blocks=True)
         self._layout.filters["linkify"] = _linkify
-        self._sandbox_text = SandboxedEnvironment(autoescape=False, trim_blocks=True,
-                                                  lstrip_blocks=True)
-        self._sandbox_html = SandboxedEnvironment(autoescape=True, trim_blocks=True,
-                                                  lstrip_blocks=True)
+        self._sandbox_text = BoundedSandbox(autoescape=False, trim_blocks=True,
+                                            lstrip_blocks=True)
+        self._sandbox_html = BoundedSandbox(autoescape=True, trim_blocks=True,
+                                            lstrip_blocks=True)
         self._compiled: dict[tuple[str, int], Template] = {}
         self._dir = template_dir
 
@@ -98,21 +105,24 @@ class Renderer:
             return TemplateSource(blocks.get("subject"), blocks.get("short", ""), None)
         return TemplateSource(None, blocks.get("short") or blocks.get("text", ""), None)
 
-    def check(self, source: TemplateSource) -> None:
-        """Raise ValidationFailed naming each part that does not compile."""
-        problems = []
+    def check(self, source: TemplateSource, context: Mapping[str, Any] | None = None,
+              language: str = "en") -> None:
+        """Raise TemplateInvalid naming each part that does not compile — or, given a
+        ``context`` (a sample order), that fails or passes a bound when rendered with it."""
+        problems: list[FieldError] = []
         for part, env in (("subject", self._sandbox_text), ("text", self._sandbox_text),
                           ("html", self._sandbox_html)):
             value = getattr(source, part)
             if value is None:
                 continue
             try:
-                env.from_string(value)
-            except TemplateSyntaxError as exc:
-                problems.append(FieldError(part, "template_syntax",
-                                           f"line {exc.lineno}: {exc.message}"))
+                template = self._compile(env, value, part)
+                if context is not None:
+                    env.render_checked(template, {**context, "lang": language}, part)
+            except TemplateInvalid as exc:
+                problems.extend(exc.details)
         if problems:
-            raise ValidationFailed(details=problems)
+            raise TemplateInvalid({"reason": problems[0].message}, problems)
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -123,9 +133,9 @@ class Renderer:
             language = "en"
         ctx = {**context, "lang": language}
         if override is not None:
-            subject = self._sandboxed(self._sandbox_text, override.subject, ctx)
-            text = self._sandboxed(self._sandbox_text, override.text, ctx) or ""
-            html = self._sandboxed(self._sandbox_html, override.html, ctx)
+            subject = self._sandboxed(self._sandbox_text, override.subject, ctx, "subject")
+            text = self._sandboxed(self._sandbox_text, override.text, ctx, "text") or ""
+            html = self._sandboxed(self._sandbox_html, override.html, ctx, "html")
         else:
             template = self._files.get_template(f"{language}/{kind}.j2")
             blocks = {name: _squeeze("".join(fn(template.new_context(dict(ctx)))))
@@ -141,17 +151,20 @@ class Renderer:
             html = self._wrap(subject, text, ctx, language)
         return Rendered(subject, text, html)
 
-    def _sandboxed(self, env: SandboxedEnvironment, source: str | None,
-                   ctx: Mapping[str, Any]) -> str | None:
-        if source is None:
-            return None
+    def _compile(self, env: BoundedSandbox, source: str, part: str) -> Template:
         key = (source, id(env))
         template = self._compiled.get(key)
         if template is None:
             if len(self._compiled) > 500:
                 self._compiled.clear()
-            template = self._compiled[key] = env.from_string(source)
-        return _squeeze(template.render(**ctx))
+            template = self._compiled[key] = env.compile_checked(source, part)
+        return template
+
+    def _sandboxed(self, env: BoundedSandbox, source: str | None, ctx: Mapping[str, Any],
+                   part: str) -> str | None:
+        if source is None:
+            return None
+        return _squeeze(env.render_checked(self._compile(env, source, part), ctx, part))
 
     def _wrap(self, subject: str, text: str, ctx: Mapping[str, Any], language: str) -> str:
         paragraphs = [p.splitlines() for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -170,9 +183,17 @@ def _squeeze(text: str) -> str:
 
 
 def render_context(payload: Mapping[str, Any], *, kind: str, audience: str, language: str,
-                   base_url: str, tz: tzinfo) -> dict[str, Any]:
+                   base_url: str, tz: tzinfo, masked: bool | None = None) -> dict[str, Any]:
     """What templates see, from an outbox payload: ``order``, ``event``, ``alert``, ``digest``
-    and ``name``. Times are shown in the business time zone."""
+    and ``name``. Times are shown in the business time zone.
+
+    ``masked`` (by default: for staff, whose messages go to role mailboxes) masks the
+    customer's phone and email and the address's phone and street, as order reads do for
+    people without ``pii.read``; a customer sees their own data."""
+    if masked is None:
+        masked = audience != "customer"
+    if masked:
+        payload = mask_payload(payload)
     order: dict[str, Any] = dict(payload.get("order") or {})
     data: dict[str, Any] = dict(payload.get("data") or {})
     customer = order.get("customer") or {}

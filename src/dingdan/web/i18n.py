@@ -41,6 +41,9 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "AMOUNTS_INCONSISTENT": ("Amounts do not add up", "金额不一致",
                              "The amounts do not add up (expected total {expected_total}).",
                              "订单金额不一致（应付总额应为 {expected_total}）。"),
+    "TEMPLATE_INVALID": ("Template not accepted", "模板无效",
+                         "The template cannot be used; see errors.",
+                         "模板无法使用，请查看 errors。"),
     "MALFORMED_JSON": ("Malformed JSON", "JSON 格式错误",
                        "The request body is not valid JSON.", "请求体不是有效的 JSON。"),
     "ILLEGAL_TRANSITION": ("Action not allowed", "不允许的操作",
@@ -124,6 +127,14 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
     "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
     "url_not_allowed": ("Dingdan does not send to this address.", "不允许向此地址发送。"),
+    "template_syntax": ("The template does not compile.", "模板语法错误。"),
+    "template_unsafe": ("The template reaches for something it may not use.",
+                        "模板访问了不允许使用的内容。"),
+    "template_too_large": ("The template builds text or numbers that are too large.",
+                           "模板生成的文本或数字过大。"),
+    "template_too_slow": ("The template takes too many steps or too long.",
+                          "模板运行步骤过多或耗时过长。"),
+    "template_error": ("The template fails when rendered.", "模板渲染出错。"),
 }
 
 

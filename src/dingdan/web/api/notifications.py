@@ -194,7 +194,8 @@ class PreviewIn(_In):
                                 "current template")
     text: str | None = Field(None, max_length=20_000)
     html: str | None = Field(None, max_length=100_000)
-    order_number: str | None = Field(None, description="render with this order's data")
+    order_number: str | None = Field(None, max_length=32,
+                                     description="render with this order's data")
 
 
 class PreviewOut(BaseModel):

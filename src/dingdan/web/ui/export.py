@@ -1,5 +1,10 @@
 """The order-tracking sheet as CSV or Excel, streamed while the rows are read.
 
+Formula-safe, as OWASP advises for "CSV injection": names and promo codes come from customers
+and shops, so a CSV cell that a spreadsheet would evaluate (``=HYPERLINK(…)``, ``+…``, ``@…``,
+their full-width forms…) gets a leading ``'``, and Excel cells holding text are string cells
+with the quote prefix, never formulas. Numbers and dates keep their types.
+
 CSV starts with a UTF-8 byte-order mark so that Excel opens Chinese text correctly. Excel is
 written by openpyxl in write-only mode (rows go to a temporary file, memory stays flat) and
 the finished file is streamed in chunks.
@@ -33,6 +38,16 @@ COLUMNS = ("field.number", "field.customer", "field.phone", "field.email", "fiel
            "field.status", "field.payment_method", "field.promo_code")
 _EXTRA = {"currency": ("币种", "Currency"), "order_total": ("订单总额", "Order total")}
 CHUNK_ROWS = 200
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"): = + - @, tab and
+# carriage return; and their full-width forms, which Excel and WPS with a Chinese input method
+# also take for a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text as a spreadsheet must show it, not evaluate it: a leading ``'`` where it would
+    start a formula (customers and shops write names and promo codes, not staff)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def header(lang: str) -> list[str]:
@@ -54,6 +69,16 @@ def _cells(row: ExportRow, lang: str, tz: ZoneInfo) -> list[object]:
             pick(method, lang) if method else row.payment_method, row.promo_code]
 
 
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str):
+        return spreadsheet_text(value)
+    return value  # numbers stay numbers
+
+
 async def csv_stream(rows: AsyncIterator[ExportRow], lang: str,
                      tz: ZoneInfo) -> AsyncIterator[bytes]:
     buf = io.StringIO()
@@ -64,9 +89,7 @@ async def csv_stream(rows: AsyncIterator[ExportRow], lang: str,
     buf.truncate()
     n = 0
     async for row in rows:
-        writer.writerow(["" if v is None else
-                         v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
-                         for v in _cells(row, lang, tz)])
+        writer.writerow([_csv_value(v) for v in _cells(row, lang, tz)])
         n += 1
         if n % CHUNK_ROWS == 0:
             yield buf.getvalue().encode()
@@ -93,7 +116,12 @@ async def xlsx_stream(rows: AsyncIterator[ExportRow], lang: str,
         cells = []
         for i, value in enumerate(_cells(row, lang, tz)):
             cell = WriteOnlyCell(ws, value=value)
-            if i in money_cols:
+            if isinstance(value, str):
+                # Text is a string cell, whatever it starts with (openpyxl would store
+                # "=…" as a formula); the quote prefix keeps it text if someone edits it.
+                cell.data_type = "s"
+                cell.quotePrefix = spreadsheet_text(value) != value
+            elif i in money_cols:
                 digits = MINOR_UNITS.get(row.currency, 2)
                 cell.number_format = "#,##0." + "0" * digits if digits else "#,##0"
             elif i in date_cols:
