@@ -16,12 +16,20 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from conftest import ref
-from dingdan.services.users import OPERATOR, CreateUser, UserFields, create_user
+from dingdan.services.users import (
+    OPERATOR,
+    CreateUser,
+    SignIn,
+    UserFields,
+    create_user,
+    sign_in,
+)
 from dingdan.settings import DEV_SECRET_KEY, Settings
 from dingdan.web.auth import SESSION_COOKIE, derive_key
+from dingdan.web.csrf import SESSION_ID
 
 
-def forged_cookie(secret: str, session: dict[str, int]) -> str:
+def forged_cookie(secret: str, session: dict[str, str]) -> str:
     """Signed exactly as Starlette's SessionMiddleware signs its cookie."""
     key = derive_key(Settings(env="test", secret_key=secret), "session")
     data = b64encode(json.dumps(session).encode("utf-8"))
@@ -47,12 +55,13 @@ async def demo_server(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 async def test_a_demo_server_refuses_a_session_signed_with_the_development_key(
         demo_server: FastAPI, tmp_path: Path) -> None:
-    admin = await create_user(CreateUser(UserFields(
-        "Admin", email=f"{ref().lower()}@example.com", roles=frozenset({"admin"})), OPERATOR),
-        demo_server.state.uow())
-    async with demo_server.state.uow(read_only=True) as uow:
-        epoch = (await uow.users.get(admin["id"]))["session_epoch"]
-    session = {"uid": admin["id"], "epoch": epoch}
+    login = f"{ref().lower()}@example.com"
+    await create_user(CreateUser(UserFields("Admin", email=login, roles=frozenset({"admin"})),
+                                 OPERATOR, "a long enough password 1"), demo_server.state.uow())
+    # A real session on the server; only the cookie's signature differs below.
+    signed = await sign_in(SignIn(login, "a long enough password 1"), demo_server.state.uow(),
+                           demo_server.state.passwords)
+    session = {SESSION_ID: signed.session}
 
     async def people(cookie: str) -> int:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=demo_server),
