@@ -8,6 +8,7 @@ session and stay apart by using random SKUs and references.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +26,7 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.migrate import upgrade
 from dingdan.store.uow import UnitOfWorkFactory
+from peers import LOOPBACK
 
 PG_URL = os.environ.get("DINGDAN_TEST_DATABASE_URL")
 NO_PG = "PostgreSQL tests need DINGDAN_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)"
@@ -108,7 +111,10 @@ def settings(db_url: str) -> Settings:
     return Settings(database_url=db_url, env="test", default_language="en",
                     token_cache_seconds=0.0, db_pool_size=5, db_max_overflow=60,
                     # cheap Argon2 in tests; tests/api/test_auth.py checks rehashing
-                    argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
+                    argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1,
+                    # the tests' receivers (tests/peers.py) listen on loopback, which
+                    # production refuses (tests/integration/test_outbound_guard.py)
+                    outbound_allow=list(LOOPBACK))
 
 
 @pytest.fixture
@@ -172,3 +178,24 @@ def ref(prefix: str = "T") -> str:
 def require_services() -> bool:
     """In CI (.ci/run sets DINGDAN_REQUIRE_SERVICES=1) a missing service fails, never skips."""
     return os.environ.get("DINGDAN_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def fresh_logging() -> Iterator[None]:
+    """Logging as a new process finds it (nothing configured: ``create_app`` configures it);
+    put back as it was afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    chatty = {name: logging.getLogger(name).level
+              for name in ("httpx", "httpcore", "alembic.runtime.plugins")}
+    config = structlog.get_config()
+    for h in handlers:
+        if type(h).__module__.startswith("dingdan"):
+            root.removeHandler(h)
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, was in chatty.items():
+        logging.getLogger(name).setLevel(was)

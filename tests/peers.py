@@ -21,6 +21,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
+from dingdan.adapters.netguard import OutboundGuard
+
+# The peers listen on loopback, which the outbound guard refuses unless allowed: senders in
+# tests get ``loopback_guard()``, and the test settings ``outbound_allow=LOOPBACK``.
+LOOPBACK = ("127.0.0.0/8", "::1")
+
+
+def loopback_guard() -> OutboundGuard:
+    return OutboundGuard.allowing(LOOPBACK)
+
 
 @dataclass
 class Request:

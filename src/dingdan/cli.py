@@ -20,14 +20,30 @@ if TYPE_CHECKING:
 
     from dingdan.store.uow import UnitOfWorkFactory
 
+# No locals in tracebacks: they would print settings and passwords given as options.
 app = typer.Typer(help="Dingdan 订单 — order management.", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, pretty_exceptions_show_locals=False)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
-def _settings() -> Settings:
-    return Settings()
+def _settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and command-line options), refused with a message
+    rather than a traceback; logging is configured from them once per process."""
+    from pydantic import ValidationError
+
+    from dingdan.logs import ensure_logging
+
+    try:
+        s = Settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            typer.echo(f"settings refused: {where + ': ' if where else ''}"
+                       f"{error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+    ensure_logging(s)
+    return s
 
 
 @app.command()
@@ -54,7 +70,13 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     """Serve the API (and, later, the pages) with uvicorn."""
     import uvicorn
 
-    s = _settings()
+    from dingdan.settings import with_local_secret
+
+    given = {"host": host, "port": port}
+    s = _settings(**{k: v for k, v in given.items() if v is not None})
+    if with_local_secret(s) is not s:  # made now, read by every server process
+        typer.echo(f"Sessions are signed with the private key in {s.secret_key_file} "
+                   "(set DINGDAN_SECRET_KEY to choose one).")
     if migrate_first:
         from dingdan.store.migrate import upgrade
 
@@ -63,11 +85,12 @@ def serve(host: Annotated[str | None, typer.Option()] = None,
     if s.is_sqlite and n > 1:
         typer.echo("SQLite serves from one process; use PostgreSQL for several.", err=True)
         n = 1
-    typer.echo(f"Dingdan {__version__} on http://{host or s.host}:{port or s.port}  "
+    typer.echo(f"Dingdan {__version__} on http://{s.host}:{s.port}  "
                f"(API docs: /docs, database: {_safe_url(s.database_url)})")
     # dingdan.server adds the in-process worker when settings say so (SQLite by default).
-    uvicorn.run("dingdan.server:app", factory=True, host=host or s.host, port=port or s.port,
-                workers=n, log_level="info", access_log=False)
+    # log_config=None: uvicorn's lines go through dingdan.logs like every other.
+    uvicorn.run("dingdan.server:app", factory=True, host=s.host, port=s.port,
+                workers=n, log_level=s.log_level.lower(), access_log=False, log_config=None)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Good enough for a laptop, refused anywhere else (see ``_real_secret_outside_development``).
 DEV_SECRET_KEY = "dingdan-development-secret-do-not-use-in-production"
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "[::1]"})
 
 
 class Settings(BaseSettings):
@@ -93,9 +94,6 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies whose X-Forwarded-For is believed ("*": any); else the
     # audit trail records the connecting address.
     trusted_proxies: list[str] = Field(default_factory=list)
-    lockout_threshold: int = 5  # failed sign-ins in a row before a lock
-    lockout_base_seconds: int = 60  # first lock; doubles with each further failure
-    lockout_max_seconds: int = 24 * 3600
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     argon2_parallelism: int = 4
@@ -105,6 +103,18 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("backups")
     backup_interval_hours: float = 0.0
     backup_keep: int = Field(default=14, ge=1)
+    # Logging and the served secret (issue 15); see docs/operations.md, docs/security.md.
+    log_format: Literal["json", "console"] | None = None  # None: json in production
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Development without DINGDAN_SECRET_KEY: `dingdan serve` signs with a random key made
+    # once into this file (0600), never with the public DEV_SECRET_KEY.
+    secret_key_file: Path = Path(".dingdan_secret")
+    # Hardening (issue 15); see docs/security.md.
+    max_body_bytes: int = 1 << 20  # larger request bodies are refused with 413, unread
+    # Failed sign-ins (moving windows, `limits` notation); see services/sign_in_limits.py.
+    sign_in_limit_per_address: str = "10/minute;100/hour"
+    sign_in_limit_per_account: str = "5/minute;30/hour"
+    sign_in_limits_storage: str = "memory://"  # e.g. redis://… to share across processes
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:
@@ -114,6 +124,20 @@ class Settings(BaseSettings):
                              "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
                              " outside development and test")
         return self
+
+    @model_validator(mode="after")
+    def _loopback_with_development_secret(self) -> Settings:
+        if (self.env in ("development", "test") and self.uses_development_secret
+                and self.host not in LOOPBACK):
+            raise ValueError(f"refusing to listen on {self.host} with the public development "
+                             "secret key: set DINGDAN_SECRET_KEY to a random value of 32+ "
+                             "characters to serve beyond this machine (or listen on "
+                             "127.0.0.1)")
+        return self
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEV_SECRET_KEY
 
     @field_validator("database_url")
     @classmethod
@@ -137,3 +161,68 @@ class Settings(BaseSettings):
         if self.run_worker_in_process is not None:
             return self.run_worker_in_process
         return self.is_sqlite and self.env != "test"
+
+    # Outbound URLs that outsiders choose (issue 15): webhooks and web push never reach a
+    # loopback, private, link-local or metadata address unless allowed here; see
+    # dingdan.domain.outbound and docs/security.md. JSON list of addresses, networks and
+    # host names: ["10.20.0.0/16", "erp.corp.example", "*.corp.example"].
+    outbound_allow: list[str] = Field(default_factory=list)
+    # Anonymous web-push subscriptions (a customer with an order number and its phone or
+    # email), per caller address and per order; `limits` notation, ";" between several.
+    push_subscribe_limit_per_ip: str = "30/minute;300/hour"
+    push_subscribe_limit_per_order: str = "10/hour"
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_entries(cls, v: list[str]) -> list[str]:
+        from dingdan.domain.outbound import OutboundPolicy
+
+        OutboundPolicy.from_entries(v)  # says which entry is wrong, at start-up
+        return v
+
+    @field_validator("push_subscribe_limit_per_ip", "push_subscribe_limit_per_order")
+    @classmethod
+    def _rate_limits(cls, v: str) -> str:
+        from limits import parse_many
+
+        parse_many(v)
+        return v
+
+
+def with_local_secret(settings: Settings) -> Settings:
+    """The settings a development server runs with: unless DINGDAN_SECRET_KEY is set, a random
+    key kept in ``secret_key_file`` (made once, mode 0600) instead of the public
+    DEV_SECRET_KEY, so nobody can sign a session cookie for it. Other environments, and a key
+    that was set, are returned unchanged."""
+    if settings.env != "development" or not settings.uses_development_secret:
+        return settings
+    return settings.model_copy(update={"secret_key": SecretStr(_local_secret(
+        settings.secret_key_file))})
+
+
+def _local_secret(path: Path) -> str:
+    import os
+    import secrets
+
+    try:
+        key = path.read_text("ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) >= 32:
+        return key
+    # Written whole to a private file first, then linked into place: two processes starting
+    # at once (uvicorn workers) both end up with the one key that won.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        if key:  # a damaged or short file: replace it
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text("ascii").strip()

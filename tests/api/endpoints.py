@@ -204,18 +204,18 @@ def _move(path: str, quantity: int) -> Callable[[Ctx], Awaitable[Call]]:
 
 
 CATALOGUE: list[Endpoint] = [
-    Endpoint("GET", f"{API}/products", None, _const(f"{API}/products")),
+    Endpoint("GET", f"{API}/products", P.ORDER_READ, _const(f"{API}/products")),
     Endpoint("POST", f"{API}/products", P.CATALOGUE_WRITE, lambda ctx: _const(
         f"{API}/products", json={"sku": ref("P"), "name": "新品", "price": 100})(ctx),
         "product.create"),
-    Endpoint("GET", f"{API}/products/{{sku}}", None,
+    Endpoint("GET", f"{API}/products/{{sku}}", P.ORDER_READ,
              lambda ctx: _const(f"{API}/products/{ctx.world.sku}")(ctx)),
     Endpoint("PATCH", f"{API}/products/{{sku}}", P.CATALOGUE_WRITE, _product, "product.update"),
-    Endpoint("GET", f"{API}/warehouses", None, _const(f"{API}/warehouses")),
+    Endpoint("GET", f"{API}/warehouses", P.ORDER_READ, _const(f"{API}/warehouses")),
     Endpoint("POST", f"{API}/warehouses", P.CATALOGUE_WRITE, lambda ctx: _const(
         f"{API}/warehouses", json={"code": ref("W"), "name": "新仓", "region": "江苏",
                                    "active": False})(ctx), "warehouse.create"),
-    Endpoint("GET", f"{API}/warehouses/{{code}}", None,
+    Endpoint("GET", f"{API}/warehouses/{{code}}", P.ORDER_READ,
              lambda ctx: _const(f"{API}/warehouses/{ctx.world.warehouse}")(ctx)),
     Endpoint("PATCH", f"{API}/warehouses/{{code}}", P.CATALOGUE_WRITE, _warehouse,
              "warehouse.update"),
@@ -225,7 +225,7 @@ CATALOGUE: list[Endpoint] = [
              "stock.receipt"),
     Endpoint("POST", f"{API}/stock/adjustments", P.STOCK_WRITE, _move("adjustments", -1),
              "stock.adjustment"),
-    Endpoint("GET", f"{API}/stock/movements", None, _const(f"{API}/stock/movements")),
+    Endpoint("GET", f"{API}/stock/movements", P.ORDER_READ, _const(f"{API}/stock/movements")),
 ]
 
 # --- people, tokens, audit ------------------------------------------------------------------
@@ -424,7 +424,8 @@ NOTIFICATIONS: list[Endpoint] = [
              # a window with no events: nothing is queued for other tests' workers
              _hook("/replay", {"since": "2099-01-01T00:00:00+08:00"}), "webhook.replay"),
     Endpoint("GET", f"{API}/push/vapid-public-key", None, _const(f"{API}/push/vapid-public-key")),
-    Endpoint("POST", f"{API}/push/subscriptions", P.ORDER_READ, _subscribe, "push.subscribe"),
+    # following an order's pushes means reading the customer's messages: personal data
+    Endpoint("POST", f"{API}/push/subscriptions", P.PII_READ, _subscribe, "push.subscribe"),
     Endpoint("DELETE", f"{API}/push/subscriptions", None, _unsubscribe),
     Endpoint("GET", f"{API}/orders/{{number}}/messages", P.ORDER_READ,
              lambda ctx: _new_order(ctx, "/messages")),

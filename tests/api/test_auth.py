@@ -1,4 +1,4 @@
-"""Sign-in and sessions, cookie flags, CSRF, lockout with back-off, passwords, and API tokens
+"""Sign-in and sessions, cookie flags, CSRF, passwords, and API tokens
 (shown once, stored hashed, with roles and expiry, revocable)."""
 
 from __future__ import annotations
@@ -234,45 +234,6 @@ async def test_bearer_token_calls_need_no_csrf_token(app_client) -> None:
 async def test_reads_need_no_csrf_token(admin_browser) -> None:
     c, _ = admin_browser
     assert (await c.get(f"{API}/users")).status_code == 200
-
-
-# --- lockout ----------------------------------------------------------------------------
-
-async def test_five_failures_lock_the_account_for_a_minute_then_the_lock_doubles(
-        app: Any, clock: Any) -> None:
-    user = await person(app)
-    async with browser(app) as c:
-        for _ in range(4):
-            assert (await sign_in(c, user["email"], "wrong")).status_code == 401
-        r = await sign_in(c, user["email"], "wrong")
-        assert r.status_code == 401 and 'data-code="ACCOUNT_LOCKED"' in r.text
-        r = await sign_in(c, user["email"])  # the right password does not open a lock
-        assert 'data-code="ACCOUNT_LOCKED"' in r.text
-        clock.advance(seconds=61)
-        r = await sign_in(c, user["email"], "wrong")  # sixth failure: two minutes
-        assert 'data-code="ACCOUNT_LOCKED"' in r.text
-        clock.advance(seconds=61)
-        assert 'data-code="ACCOUNT_LOCKED"' in (await sign_in(c, user["email"])).text
-        clock.advance(seconds=60)
-        assert (await sign_in(c, user["email"])).status_code == 303
-        # success resets the count: four more failures do not lock
-        for _ in range(4):
-            assert 'BAD_CREDENTIALS' in (await sign_in(c, user["email"], "wrong")).text
-    async with app.state.uow(read_only=True) as uow:
-        row = await uow.users.get(user["id"])
-    assert row["failed_attempts"] == 4 and row["locked_until"] is None
-
-
-async def test_an_admin_s_new_password_lifts_a_lock(app: Any, admin_browser) -> None:
-    user = await person(app, roles=("viewer",))
-    async with browser(app) as c:
-        for _ in range(5):
-            await sign_in(c, user["email"], "wrong")
-        admin, _ = admin_browser
-        r = await admin.post(f"{API}/users/{user['id']}/password",
-                             json={"password": "brand new secret"}, headers=csrf(admin))
-        assert r.status_code == 204
-        assert (await sign_in(c, user["email"], "brand new secret")).status_code == 303
 
 
 # --- passwords ------------------------------------------------------------------------------

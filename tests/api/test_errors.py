@@ -103,9 +103,11 @@ async def test_a_crash_is_a_500_problem_without_a_stack_trace(app_client):
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://dingdan.test",
                                  headers=dict(app_client.headers)) as client:
-        for headers, detail in ((EN, "Something went wrong on our side; it has been logged."),
-                                (ZH, "服务器内部错误，已记录。")):
-            r = await client.get("/api/v1/_test/explode", headers=headers)
+        for headers, detail in ((EN, "Something went wrong on our side; it has been logged "
+                                     "as request r-1."),
+                                (ZH, "服务器内部错误，已记录（请求编号 r-1）。")):
+            r = await client.get("/api/v1/_test/explode", headers={**headers,
+                                                                   "X-Request-ID": "r-1"})
             body = assert_problem(r, 500, "INTERNAL_ERROR")
             assert body["detail"] == detail
             for leak in ("Traceback", "RuntimeError", "hunter2", "secret", ".py"):

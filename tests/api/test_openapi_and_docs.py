@@ -96,7 +96,7 @@ async def test_the_docs_page_loads_only_local_assets(app_client):
     assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
     assert len(assets) >= 3
     for asset in assets:
-        assert asset.startswith("/static/vendor/"), asset
+        assert asset.startswith(("/static/vendor/", "/static/app/")), asset
         got = await app_client.get(asset)
         assert got.status_code == 200, asset
         assert len(got.content) > 100, asset

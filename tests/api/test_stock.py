@@ -210,3 +210,26 @@ async def test_cancelling_and_shipping_keep_reserved_within_on_hand(app_client):
     await walk(app_client, second["number"], "shipped")
     row = await stock_row(app_client, a)
     assert (row["on_hand"], row["reserved"], row["available"]) == (3, 0, 3)
+
+
+async def test_warehouse_staff_see_only_their_warehouses_stock_and_movements(app_client,
+                                                                            role_client):
+    """docs/security.md: a person assigned warehouses sees only those warehouses' stock."""
+    cat = await seed_catalogue(app_client, {"A": 10}, warehouses=(("SH", 10), ("GZ", 5)))
+    a, sh, gz = cat["skus"]["A"], cat["warehouses"]["SH"], cat["warehouses"]["GZ"]
+    r = await app_client.post(RECEIPTS, json={"sku": a, "warehouse": gz, "quantity": 4,
+                                              "reason": "GZ in"})
+    assert r.status_code == 201
+    gz_id = (await movements(app_client, a))[0]["warehouse_id"]
+    staff = await role_client("warehouse", warehouses=[sh])
+
+    rows = (await staff.get(STOCK, params={"sku": a})).json()
+    assert [(x["warehouse_code"], x["on_hand"]) for x in rows] == [(sh, 10)]
+    await refused(staff, "GET", STOCK, 404, "NOT_FOUND", params={"warehouse": gz})
+    ledger = (await staff.get(MOVEMENTS, params={"sku": a})).json()
+    assert [m["reason"] for m in ledger] == ["opening stock"]
+    r = await staff.get(MOVEMENTS, params={"sku": a, "warehouse_id": gz_id})
+    assert r.status_code == 200 and r.json() == []
+    # Someone with no assignment still sees every warehouse.
+    rows = (await app_client.get(STOCK, params={"sku": a})).json()
+    assert sorted(x["warehouse_code"] for x in rows) == sorted([sh, gz])

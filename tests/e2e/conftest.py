@@ -109,7 +109,10 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
            "DINGDAN_DEFAULT_LANGUAGE": "en", "DINGDAN_STATIC_DIR": str(ROOT / "node_modules"),
            "DINGDAN_TOKEN_CACHE_SECONDS": "0"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "server.log").open("w")
+    # Under pytest-xdist each worker runs its own server: one log each, not one clobbered.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    server_log = ARTIFACTS / (f"server-{worker}.log" if worker else "server.log")
+    log = server_log.open("w")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "dingdan.web.main:app", "--factory", "--host",
         "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "1",
@@ -125,7 +128,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
                 except httpx.TransportError:
                     pass
                 if proc.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"no server; see {ARTIFACTS / 'server.log'}")
+                    raise RuntimeError(f"no server; see {server_log}")
                 await asyncio.sleep(0.1)
         srv = Server(base, token, {})
         async with srv.api() as api:

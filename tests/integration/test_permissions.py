@@ -104,8 +104,19 @@ USE_CASES: list[UseCase] = [
         n, w.uows(read_only=True), actor=a), _order),
     UseCase("queries.list_orders", P.ORDER_READ, lambda w, a, _: queries.list_orders(
         ListQuery(), w.uows(read_only=True), actor=a)),
-    UseCase("queries.stock_levels", P.ORDER_READ, lambda w, a, _: queries.stock_levels(
-        w.uows(read_only=True), w.sku, actor=a)),
+    UseCase("inventory.stock_levels", P.ORDER_READ, lambda w, a, _: inventory.stock_levels(
+        inventory.StockLevels(w.sku), w.uows(read_only=True), actor=a)),
+    UseCase("inventory.stock_movements", P.ORDER_READ,
+            lambda w, a, _: inventory.stock_movements(
+                inventory.StockMovements(w.sku), w.uows(read_only=True), actor=a)),
+    UseCase("catalogue.list_products", P.ORDER_READ, lambda w, a, _: catalogue.list_products(
+        catalogue.ProductQuery(w.sku), w.uows(read_only=True), actor=a)),
+    UseCase("catalogue.get_product", P.ORDER_READ, lambda w, a, _: catalogue.get_product(
+        w.sku, w.uows(read_only=True), actor=a)),
+    UseCase("catalogue.list_warehouses", P.ORDER_READ,
+            lambda w, a, _: catalogue.list_warehouses(w.uows(read_only=True), actor=a)),
+    UseCase("catalogue.get_warehouse", P.ORDER_READ, lambda w, a, _: catalogue.get_warehouse(
+        w.warehouse, w.uows(read_only=True), actor=a)),
     UseCase("queries.add_sla_standing", P.ORDER_READ,
             lambda w, a, n: queries.add_sla_standing([{"number": n, "status": "paid",
                                                        "ship_by": None}],
@@ -138,6 +149,7 @@ USE_CASES: list[UseCase] = [
 COVERED_ELSEWHERE = {"orders.change_status"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
+                          "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
 
@@ -268,6 +280,29 @@ async def test_warehouse_staff_see_only_their_warehouses_orders(uows: UnitOfWork
             w.sku, w.other_warehouse, 1, MovementKind.RECEIPT, "delivery", staff), uows())
     await inventory.move_stock(inventory.MoveStock(
         w.sku, w.warehouse, 1, MovementKind.RECEIPT, "delivery", staff), uows())
+
+
+async def test_warehouse_staff_see_only_their_warehouses_stock(uows: UnitOfWorkFactory) -> None:
+    w = await World.create(uows)
+    for code in (w.warehouse, w.other_warehouse):
+        await inventory.move_stock(inventory.MoveStock(
+            w.sku, code, 3, MovementKind.RECEIPT, f"into {code}", SYSTEM), uows())
+    staff = actor_of("warehouse", warehouse_ids=frozenset({w.warehouse_id}))
+
+    levels = await inventory.stock_levels(inventory.StockLevels(w.sku), uows(read_only=True),
+                                          actor=staff)
+    assert {r["warehouse_id"] for r in levels} == {w.warehouse_id}
+    with pytest.raises(NotFound):
+        await inventory.stock_levels(inventory.StockLevels(w.sku, w.other_warehouse),
+                                     uows(read_only=True), actor=staff)
+    ledger = await inventory.stock_movements(inventory.StockMovements(w.sku),
+                                             uows(read_only=True), actor=staff)
+    assert ledger and {m["warehouse_id"] for m in ledger} == {w.warehouse_id}
+    assert await inventory.stock_movements(inventory.StockMovements(
+        w.sku, w.other_warehouse_id), uows(read_only=True), actor=staff) == []
+    everyone = await inventory.stock_levels(inventory.StockLevels(w.sku), uows(read_only=True),
+                                            actor=actor_of("warehouse"))
+    assert {r["warehouse_id"] for r in everyone} == {w.warehouse_id, w.other_warehouse_id}
 
 
 # --- what a role may do to an order, and what it may see -----------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from conftest import Clock
 from dingdan.adapters.notify.port import Message
+from dingdan.adapters.notify.registry import outbound_guard
 from dingdan.adapters.notify.webhook import StaticTargets, WebhookSender, WebhookTarget, sign
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.services.webhooks import WebhookTargetLookup, plan_webhook_deliveries
@@ -33,7 +34,7 @@ from dingdan.store.deliveries import PENDING, DeliveryRepo, OutboxRow
 from dingdan.store.tables import outbox
 from dingdan.store.uow import UnitOfWorkFactory
 from helpers import order_body, seed_catalogue
-from peers import LocalHttpServer, Request
+from peers import LocalHttpServer, Request, loopback_guard
 
 ADMIN = Actor(ActorKind.USER, "1", "admin", roles=frozenset({"admin"}))
 VIEWER = Actor(ActorKind.USER, "2", "viewer", roles=frozenset({"viewer"}))
@@ -215,7 +216,7 @@ async def test_deliveries_are_signed_ordered_and_replayed_with_the_same_event_id
         r = await api.post(f"/api/v1/orders/{number}/notes", json={"note": "客户要求周末送货"})
         assert r.status_code in (200, 201, 204), r.text
 
-        sender = WebhookSender(WebhookTargetLookup(uows), timeout=5)
+        sender = WebhookSender(WebhookTargetLookup(uows), timeout=5, guard=loopback_guard())
         try:
             assert await fan_out(uows, number) == 3
             receiver.fail_next = [503]  # the first attempt meets a hiccup and is retried
@@ -324,7 +325,8 @@ async def test_subscription_changes_and_refusals(api: httpx.AsyncClient) -> None
 async def test_receiver_answers_map_to_sent_retry_or_give_up(status: int, ok: bool,
                                                              permanent: bool) -> None:
     with LocalHttpServer(lambda req: (status, {"Location": "/elsewhere"}, b"")) as peer:
-        sender = WebhookSender(StaticTargets({"1": WebhookTarget(peer.url("/h"), "s")}))
+        sender = WebhookSender(StaticTargets({"1": WebhookTarget(peer.url("/h"), "s")}),
+                               guard=loopback_guard())
         try:
             result = await sender.send(Message(event_id="e1", channel="webhook",
                                                recipient="1", data={"type": "order.paid"}))
@@ -345,7 +347,7 @@ async def test_timeouts_and_gone_subscriptions() -> None:
     with LocalHttpServer(slow) as peer:
         targets = StaticTargets({"1": WebhookTarget(peer.url("/h"), "s"),
                                  "2": WebhookTarget(peer.url("/h"), "s", active=False)})
-        sender = WebhookSender(targets, timeout=0.2)
+        sender = WebhookSender(targets, timeout=0.2, guard=loopback_guard())
         try:
             msg = Message(event_id="e1", channel="webhook", recipient="1",
                           data={"type": "order.paid"})
@@ -389,7 +391,8 @@ async def test_the_worker_delivers_webhooks_in_order_and_replays_them(
         receiver.secret, sub_id = r.json()["secret"], r.json()["id"]
         since = clock.now
         number = await place_paid_order(api)
-        senders = {"webhook": WebhookSender(WebhookTargetLookup(uows), timeout=5)}
+        senders = {"webhook": WebhookSender(WebhookTargetLookup(uows), timeout=5,
+                                            guard=outbound_guard(settings))}
         worker = Worker(uows, senders, worker_config(settings, senders))
 
         async def deliver_all() -> None:

@@ -38,7 +38,7 @@ from dingdan.services.push import forget_push_subscriptions, push_recipients
 from dingdan.settings import Settings
 from dingdan.store.uow import UnitOfWorkFactory
 from helpers import order_body, seed_catalogue
-from peers import LocalHttpServer, Request
+from peers import LocalHttpServer, Request, loopback_guard
 
 ADMIN = Actor(ActorKind.USER, "1", "admin", roles=frozenset({"admin"}))
 SUBJECT = "mailto:ops@dingdan.example.com"
@@ -127,7 +127,7 @@ async def test_push_message_is_encrypted_for_the_subscription_and_signed_with_va
     vapid = create_vapid_key(tmp_path / "vapid.pem")
     browser = Browser.new()
     with LocalHttpServer(push_service) as peer:
-        sender = WebPushSender(vapid, SUBJECT, ttl=3600)
+        sender = WebPushSender(vapid, SUBJECT, ttl=3600, guard=loopback_guard())
         try:
             message = Message(
                 event_id="0b5c3d1e-0000-4000-8000-000000000001", channel="webpush",
@@ -162,7 +162,8 @@ async def test_push_message_is_encrypted_for_the_subscription_and_signed_with_va
 ])
 async def test_push_service_answers_map_to_give_up_or_retry(tmp_path: Path, path: str, ok: bool,
                                                             permanent: bool, code: int) -> None:
-    sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT)
+    sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT,
+                           guard=loopback_guard())
     with LocalHttpServer(push_service) as peer:
         try:
             result = await sender.send(Message(
@@ -174,7 +175,8 @@ async def test_push_service_answers_map_to_give_up_or_retry(tmp_path: Path, path
 
 
 async def test_a_malformed_subscription_gives_up_without_a_request(tmp_path: Path) -> None:
-    sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT)
+    sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT,
+                           guard=loopback_guard())
     with LocalHttpServer(push_service) as peer:
         try:
             sub = Browser.new().subscription(peer.url("/p"))
@@ -296,7 +298,8 @@ async def test_no_vapid_key_means_no_push(settings: Settings, clock: Clock,
 async def test_a_long_message_is_shortened_to_what_push_services_accept(tmp_path: Path) -> None:
     browser = Browser.new()
     with LocalHttpServer(push_service) as peer:
-        sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT)
+        sender = WebPushSender(create_vapid_key(tmp_path / "v.pem"), SUBJECT,
+                           guard=loopback_guard())
         try:
             result = await sender.send(Message(
                 event_id="e", channel="webpush",

@@ -2,7 +2,8 @@
 
     DomainError                      every refusal a user can cause (a 4xx, never a 500)
     ├── ValidationFailed             input breaks a rule; ``details`` names the fields
-    │   └── AmountsInconsistent      subtotal/total do not add up
+    │   ├── AmountsInconsistent      subtotal/total do not add up
+    │   └── UrlNotAllowed            an outbound URL that reaches an internal address
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
@@ -11,9 +12,10 @@
     │   ├── IdempotencyConflict      same key, different body
     │   └── AlreadyExists            unique natural key already taken (SKU, warehouse code)
     ├── Unauthenticated              no or bad credentials
-    │   ├── BadCredentials           wrong login or password
-    │   └── AccountLocked            too many failed sign-ins; try again later
-    └── Forbidden                    authenticated, but not allowed
+    │   └── BadCredentials           wrong login or password (or no such account)
+    ├── Forbidden                    authenticated, but not allowed
+    └── RateLimited                  too many attempts; ``params["retry_after"]`` seconds
+        └── TooManyAttempts          too many failed sign-ins from here; try again later
 
 Each class carries a stable machine-readable ``code``; ``web/errors.py`` maps them once to
 HTTP statuses and to messages in the user's language (the ``params`` fill the message).
@@ -52,6 +54,12 @@ class AmountsInconsistent(ValidationFailed):
     code = "AMOUNTS_INCONSISTENT"
 
 
+class UrlNotAllowed(ValidationFailed):
+    """See ``dingdan.domain.outbound``: ``params["reason"]`` is a ``Refusal`` value."""
+
+    code = "URL_NOT_ALLOWED"
+
+
 class IllegalTransition(DomainError):
     code = "ILLEGAL_TRANSITION"
 
@@ -88,12 +96,20 @@ class BadCredentials(Unauthenticated):
     code = "BAD_CREDENTIALS"
 
 
-class AccountLocked(Unauthenticated):
-    code = "ACCOUNT_LOCKED"
-
-
 class Forbidden(DomainError):
     code = "FORBIDDEN"
+
+
+class RateLimited(DomainError):
+    """Too many attempts: ``params["retry_after"]`` seconds until the caller may try again."""
+
+    code = "RATE_LIMITED"
+
+
+class TooManyAttempts(RateLimited):
+    """Back-office sign-in: too many failures from this address."""
+
+    code = "TOO_MANY_ATTEMPTS"
 
 
 @dataclass

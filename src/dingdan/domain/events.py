@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dingdan.domain.lifecycle import Action
+from dingdan.domain.lifecycle import TRANSITIONS, Action
 
 
 class EventType(StrEnum):
@@ -48,8 +48,10 @@ EVENT_FOR_ACTION: dict[Action, EventType] = {
     Action.COMPLETE: EventType.COMPLETED,
 }
 
-# Actions that must say why (a person reading the timeline later needs the reason).
-REASON_REQUIRED: frozenset[Action] = frozenset({Action.HOLD, Action.RELEASE, Action.CANCEL})
+# Actions that must say why (a person reading the timeline later needs the reason): the
+# transition table's rows that require a reason.
+REASON_REQUIRED: frozenset[Action] = frozenset(
+    t.action for t in TRANSITIONS if any(r.field == "reason" for r in t.requires))
 
 
 class ActorKind(StrEnum):

@@ -1,9 +1,11 @@
 """The order lifecycle: one transition table, as data, and the one function that applies it.
 
-Nothing else in Dingdan assigns an order status. Each row says, for an action taken in a
-status, the status it leads to, what it does to stock and to the payment and fulfilment
-facts, and which guard must hold. The table renders the docs diagram (:func:`mermaid`), the
-allowed buttons (:func:`allowed_actions`) and is tested exhaustively.
+Nothing else in Dingdan assigns an order status. The table is a ``domain.machine.Machine``
+(``ORDER``); each row says, for an action taken in a status, the status it leads to, which
+guard must hold, what the caller must give (a reason, a carrier…), the timestamps it
+stamps, what it does to stock and to the payment and fulfilment facts, and the permission
+it needs. The table renders the docs diagram (:func:`mermaid`), the allowed buttons
+(:func:`allowed_actions`) and is tested exhaustively (``tests/machine_support.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from dingdan.domain.errors import IllegalTransition
+from dingdan.domain import machine
+from dingdan.domain.machine import Requirement
+from dingdan.domain.machine import StockEffect as StockEffect
 
 
 class Status(StrEnum):
@@ -62,12 +67,6 @@ class Action(StrEnum):
     COMPLETE = "complete"
 
 
-class StockEffect(StrEnum):
-    NONE = "none"
-    RELEASE = "release"  # give the reservation back: reserved -= qty
-    CONSUME = "consume"  # goods leave: on_hand -= qty, reserved -= qty
-
-
 @dataclass(frozen=True, slots=True)
 class OrderFacts:
     """What guards may look at: the facts of an order, nothing loaded lazily."""
@@ -82,15 +81,12 @@ Guard = Callable[[OrderFacts], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class Transition:
-    source: Status
-    action: Action
-    target: Status | None  # None: back to the status the order was held from
-    stock: StockEffect = StockEffect.NONE
+class Transition(machine.Transition[Status, Action, OrderFacts]):
+    """A row of the order's table: the machine's row plus the payment and fulfilment facts
+    it sets."""
+
     payment: PaymentStatus | None = None
     fulfillment: FulfillmentStatus | None = None
-    guard: Guard | None = None
-    guard_reason: str = ""
 
 
 def _cash_on_delivery(o: OrderFacts) -> bool:
@@ -105,34 +101,70 @@ S, A = Status, Action
 _BEFORE_SHIPMENT = (S.PENDING_PAYMENT, S.PAID, S.PENDING_REVIEW, S.ON_HOLD, S.APPROVED,
                     S.ALLOCATED, S.PICKING, S.PACKED)
 _HOLDABLE = (S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED)
+# Cancelling once the warehouse has started needs its own permission.
+_LATE = (S.PICKING, S.PACKED)
+
+# The permission each action needs (values of ``domain.permissions.Permission``, which
+# imports this module); a row may ask for another (late cancels).
+ACTION_PERMISSIONS: dict[Action, str] = {
+    A.PAY: "order.pay",
+    A.SUBMIT_REVIEW: "order.review", A.APPROVE: "order.review", A.HOLD: "order.review",
+    A.RELEASE: "order.review",
+    A.CANCEL: "order.cancel", A.TIMEOUT: "order.cancel",
+    A.ALLOCATE: "order.fulfil", A.PICK: "order.fulfil", A.PACK: "order.fulfil",
+    A.SHIP: "order.fulfil",
+    A.IN_TRANSIT: "order.track", A.OUT_FOR_DELIVERY: "order.track", A.DELIVER: "order.track",
+    A.COMPLETE: "order.track",
+}
+
+
+def _reason(action: Action) -> Requirement:
+    # The reason goes on the timeline (the event's reason), not into a column of its own.
+    return Requirement("reason", f"{action.value} needs a reason", record=False)
+
+
+_PAYMENT_REFERENCE = Requirement("payment_reference", "marking paid needs a payment reference")
+_CARRIER = Requirement("carrier", "shipping needs a carrier")
+_TRACKING_NUMBER = Requirement("tracking_number", "shipping needs a tracking number")
+_CLOSED = "closed_at"  # stamped by every row that ends in a terminal status
+
+
+def _row(source: Status, action: Action, target: Status | None, *,
+         permission: str | None = None, **kw: Any) -> Transition:
+    return Transition(source, action, target, permission=permission or ACTION_PERMISSIONS[action],
+                      **kw)
+
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.PENDING_PAYMENT, A.PAY, S.PAID, payment=PaymentStatus.PAID),
+    _row(S.PENDING_PAYMENT, A.PAY, S.PAID, payment=PaymentStatus.PAID,
+         requires=(_PAYMENT_REFERENCE,), stamps=("paid_at",)),
     # Cash on delivery goes to review unpaid; everything else must be paid first.
-    Transition(S.PENDING_PAYMENT, A.SUBMIT_REVIEW, S.PENDING_REVIEW, guard=_cash_on_delivery,
-               guard_reason="only cash-on-delivery orders are reviewed before payment"),
-    Transition(S.PENDING_PAYMENT, A.TIMEOUT, S.CANCELLED, stock=StockEffect.RELEASE),
-    Transition(S.PAID, A.SUBMIT_REVIEW, S.PENDING_REVIEW),
-    Transition(S.PENDING_REVIEW, A.APPROVE, S.APPROVED),
-    *(Transition(s, A.HOLD, S.ON_HOLD) for s in _HOLDABLE),
-    Transition(S.ON_HOLD, A.RELEASE, None, guard=_was_held,
-               guard_reason="the order does not remember where it was held from"),
-    *(Transition(s, A.CANCEL, S.CANCELLED, stock=StockEffect.RELEASE) for s in _BEFORE_SHIPMENT),
-    Transition(S.APPROVED, A.ALLOCATE, S.ALLOCATED),
-    Transition(S.ALLOCATED, A.PICK, S.PICKING),
-    Transition(S.PICKING, A.PACK, S.PACKED),
-    Transition(S.PACKED, A.SHIP, S.SHIPPED, stock=StockEffect.CONSUME,
-               fulfillment=FulfillmentStatus.SHIPPED),
-    Transition(S.SHIPPED, A.IN_TRANSIT, S.IN_TRANSIT),
-    Transition(S.SHIPPED, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
-    Transition(S.IN_TRANSIT, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
-    *(Transition(s, A.DELIVER, S.DELIVERED, fulfillment=FulfillmentStatus.DELIVERED)
+    _row(S.PENDING_PAYMENT, A.SUBMIT_REVIEW, S.PENDING_REVIEW, guard=_cash_on_delivery,
+         guard_reason="only cash-on-delivery orders are reviewed before payment"),
+    _row(S.PENDING_PAYMENT, A.TIMEOUT, S.CANCELLED, stock=StockEffect.RELEASE,
+         stamps=(_CLOSED,)),
+    _row(S.PAID, A.SUBMIT_REVIEW, S.PENDING_REVIEW),
+    _row(S.PENDING_REVIEW, A.APPROVE, S.APPROVED),
+    *(_row(s, A.HOLD, S.ON_HOLD, requires=(_reason(A.HOLD),)) for s in _HOLDABLE),
+    _row(S.ON_HOLD, A.RELEASE, None, guard=_was_held, requires=(_reason(A.RELEASE),),
+         guard_reason="the order does not remember where it was held from"),
+    *(_row(s, A.CANCEL, S.CANCELLED, stock=StockEffect.RELEASE, requires=(_reason(A.CANCEL),),
+           stamps=(_CLOSED,), permission="order.cancel_late" if s in _LATE else None)
+      for s in _BEFORE_SHIPMENT),
+    _row(S.APPROVED, A.ALLOCATE, S.ALLOCATED),
+    _row(S.ALLOCATED, A.PICK, S.PICKING),
+    _row(S.PICKING, A.PACK, S.PACKED),
+    _row(S.PACKED, A.SHIP, S.SHIPPED, stock=StockEffect.CONSUME,
+         fulfillment=FulfillmentStatus.SHIPPED, requires=(_CARRIER, _TRACKING_NUMBER),
+         stamps=("shipped_at",)),
+    _row(S.SHIPPED, A.IN_TRANSIT, S.IN_TRANSIT),
+    _row(S.SHIPPED, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
+    _row(S.IN_TRANSIT, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
+    *(_row(s, A.DELIVER, S.DELIVERED, fulfillment=FulfillmentStatus.DELIVERED,
+           stamps=("delivered_at",))
       for s in (S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY)),
-    Transition(S.DELIVERED, A.COMPLETE, S.COMPLETED),
+    _row(S.DELIVERED, A.COMPLETE, S.COMPLETED, stamps=(_CLOSED,)),
 )
-
-_TABLE: dict[tuple[Status, Action], Transition] = {(t.source, t.action): t for t in TRANSITIONS}
-assert len(_TABLE) == len(TRANSITIONS), "duplicate (status, action) row in TRANSITIONS"
 
 TERMINAL: frozenset[Status] = frozenset({S.COMPLETED, S.CANCELLED})
 # Statuses whose order still holds a stock reservation (placed, not yet shipped or cancelled).
@@ -140,6 +172,14 @@ RESERVING: frozenset[Status] = frozenset(_BEFORE_SHIPMENT)
 # Contact and address may change until the warehouse starts picking.
 EDITABLE_ADDRESS: frozenset[Status] = frozenset(
     {S.PENDING_PAYMENT, S.PAID, S.PENDING_REVIEW, S.ON_HOLD, S.APPROVED, S.ALLOCATED})
+# The statuses in which each SLA stage's clock runs (``domain.sla.Stage``); an order on hold
+# counts in the stage of the status it was held from.
+SLA_STAGES: dict[str, frozenset[Status]] = {
+    "review": frozenset({S.PAID, S.PENDING_REVIEW}),
+    "ship": frozenset({S.PAID, S.PENDING_REVIEW, S.APPROVED, S.ALLOCATED, S.PICKING,
+                       S.PACKED}),
+    "deliver": frozenset({S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,30 +194,24 @@ class Outcome:
 
 
 def find(status: Status, action: Action) -> Transition | None:
-    return _TABLE.get((status, action))
+    return ORDER.find(status, action)
 
 
 def apply(facts: OrderFacts, action: Action) -> Outcome:
     """Apply ``action`` to an order; raise :class:`IllegalTransition` if it is not allowed."""
-    t = _TABLE.get((facts.status, action))
-    if t is None:
-        raise IllegalTransition({"action": action.value, "status": facts.status.value})
-    if t.guard is not None and not t.guard(facts):
-        raise IllegalTransition({"action": action.value, "status": facts.status.value,
-                                 "reason": t.guard_reason})
-    if t.target is None:
-        assert facts.held_from is not None  # guaranteed by the guard
-        target = facts.held_from
-    else:
-        target = t.target
+    t, target = ORDER.step(facts.status, action, facts)
     held_from = facts.status if target is S.ON_HOLD else None
     return Outcome(t, target, t.payment or facts.payment_status, t.fulfillment, held_from)
 
 
 def allowed_actions(facts: OrderFacts) -> list[Action]:
     """The actions that may be taken now, in table order (what a page offers as buttons)."""
-    return [t.action for t in TRANSITIONS
-            if t.source is facts.status and (t.guard is None or t.guard(facts))]
+    return ORDER.allowed_actions(facts.status, facts)
+
+
+def requirements(status: Status, action: Action) -> tuple[Requirement, ...]:
+    """What the caller must give to take ``action`` (see :meth:`Machine.requirements`)."""
+    return ORDER.requirements(status, action)
 
 
 LABELS: dict[Status, dict[str, str]] = {
@@ -216,14 +250,16 @@ ACTION_LABELS: dict[Action, dict[str, str]] = {
 }
 
 
+ORDER: machine.Machine[Status, Action, OrderFacts, Transition] = machine.Machine(
+    name="order", statuses=Status, actions=Action, transitions=TRANSITIONS,
+    status_labels=LABELS, action_labels=ACTION_LABELS, terminal=TERMINAL,
+    back=lambda facts: facts.held_from, back_node="held_from", stages=SLA_STAGES)
+
+
 def label(status: Status, lang: str) -> str:
-    return LABELS[status].get(lang, LABELS[status]["en"])
+    return ORDER.status_label(status, lang)
 
 
 def mermaid() -> str:
     """The table as a Mermaid state diagram, for ``docs/lifecycle.md``."""
-    lines = ["stateDiagram-v2"]
-    for t in TRANSITIONS:
-        target = "held_from" if t.target is None else t.target.value
-        lines.append(f"    {t.source.value} --> {target}: {t.action.value}")
-    return "\n".join(lines)
+    return ORDER.mermaid()

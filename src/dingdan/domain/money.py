@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Minor-unit exponents for the currencies merchants here sell in (ISO 4217).
-MINOR_UNITS: dict[str, int] = {
-    "CNY": 2, "HKD": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2, "SGD": 2, "AUD": 2,
-    "CAD": 2, "MYR": 2, "THB": 2, "KRW": 0, "JPY": 0, "VND": 0,
-}
+from babel.numbers import get_currency_precision
+
+# The currencies merchants here sell in (ISO 4217): a business choice, so listed here.
+CURRENCIES: tuple[str, ...] = ("CNY", "HKD", "TWD", "USD", "EUR", "GBP", "SGD", "AUD", "CAD",
+                               "MYR", "THB", "KRW", "JPY", "VND")
+# How many minor units each has (CNY 2: fen; JPY 0) is a fact of the currency, kept by
+# Unicode CLDR; Babel carries it, so no table of ours can drift from the standard.
+MINOR_UNITS: dict[str, int] = {code: get_currency_precision(code) for code in CURRENCIES}
 
 # The largest amount (minor units) a price, fee or order total may be: far above any real
 # order, and small enough that sums of them stay within a 64-bit integer column.

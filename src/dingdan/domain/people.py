@@ -1,16 +1,10 @@
-"""People: who may sign in, the password policy and the sign-in lockout. Pure: the clock is
-passed in, hashing is the caller's business.
+"""People: who may sign in and the password policy. Pure: hashing is the caller's business.
 
-Lockout with back-off: after ``threshold`` failed sign-ins in a row an account is locked for
-``base``; every further failure after the lock runs out doubles it (1, 2, 4, 8… minutes),
-up to ``cap``. A success resets the count. While locked, sign-in is refused without even
-checking the password, so guessing cannot go on at full speed.
+How fast anyone may guess is ``services/sign_in_limits.py``: limits per address and per
+account that slow a guesser down without letting them lock the owner out.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from dingdan.domain.errors import ErrorCollector
 from dingdan.domain.permissions import Role
@@ -18,24 +12,6 @@ from dingdan.domain.permissions import Role
 LANGUAGES = ("zh-CN", "en")
 PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8, allow long passphrases
 PASSWORD_MAX = 256
-
-
-@dataclass(frozen=True, slots=True)
-class LockoutPolicy:
-    threshold: int = 5
-    base: timedelta = timedelta(minutes=1)
-    cap: timedelta = timedelta(hours=24)
-
-    def lock_for(self, failed_attempts: int) -> timedelta | None:
-        """How long to lock after ``failed_attempts`` failures in a row (None: not locked)."""
-        if failed_attempts < self.threshold:
-            return None
-        doublings = min(failed_attempts - self.threshold, 30)  # 2**30 minutes is past any cap
-        return min(self.base * (1 << doublings), self.cap)
-
-
-def is_locked(locked_until: datetime | None, now: datetime) -> bool:
-    return locked_until is not None and locked_until > now
 
 
 def check_password(password: str, errors: ErrorCollector, loc: str = "password") -> None:

@@ -2,17 +2,19 @@
 
 The matrix says which role may do what; :func:`authorize` is the one check every use case
 calls, so the API and the pages obey the same rules. Lifecycle actions map to permissions
-through :data:`ACTION_PERMISSION`, which is how a page derives its buttons: the transition
-table says what is possible in this status, the matrix says what this person may do.
+through the transition table's rows (:func:`permission_for`), which is how a page derives
+its buttons: the table says what is possible in this status and what it needs, the matrix
+says what this person may do.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from dingdan.domain import lifecycle
 from dingdan.domain.errors import Forbidden
 from dingdan.domain.events import Actor, ActorKind
-from dingdan.domain.lifecycle import Action
+from dingdan.domain.lifecycle import Action, Status
 
 
 class Role(StrEnum):
@@ -65,26 +67,14 @@ MATRIX: dict[Role, frozenset[Permission]] = {
                                  P.ORDER_NOTE, P.CATALOGUE_WRITE, P.STOCK_WRITE, P.PII_READ}),
 }
 
+# The permission each lifecycle action needs, from the transition table's data
+# (``lifecycle.ACTION_PERMISSIONS``); a row may ask for another (``Transition.permission``).
 ACTION_PERMISSION: dict[Action, Permission] = {
-    Action.PAY: P.ORDER_PAY,
-    Action.SUBMIT_REVIEW: P.ORDER_REVIEW,
-    Action.APPROVE: P.ORDER_REVIEW,
-    Action.HOLD: P.ORDER_REVIEW,
-    Action.RELEASE: P.ORDER_REVIEW,
-    Action.CANCEL: P.ORDER_CANCEL,
-    Action.TIMEOUT: P.ORDER_CANCEL,
-    Action.ALLOCATE: P.ORDER_FULFIL,
-    Action.PICK: P.ORDER_FULFIL,
-    Action.PACK: P.ORDER_FULFIL,
-    Action.SHIP: P.ORDER_FULFIL,
-    Action.IN_TRANSIT: P.ORDER_TRACK,
-    Action.OUT_FOR_DELIVERY: P.ORDER_TRACK,
-    Action.DELIVER: P.ORDER_TRACK,
-    Action.COMPLETE: P.ORDER_TRACK,
-}
+    action: Permission(value) for action, value in lifecycle.ACTION_PERMISSIONS.items()}
 
 # Statuses where cancelling needs the late-cancel permission (the warehouse has started).
-LATE_CANCEL_STATUSES = frozenset({"picking", "packed"})
+LATE_CANCEL_STATUSES = frozenset(t.source.value for t in lifecycle.TRANSITIONS
+                                 if t.permission == P.ORDER_CANCEL_LATE.value)
 
 
 def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
@@ -108,9 +98,13 @@ def authorize(actor: Actor, permission: Permission) -> None:
 
 
 def permission_for(action: Action, status: str) -> Permission:
-    if action is Action.CANCEL and status in LATE_CANCEL_STATUSES:
-        return P.ORDER_CANCEL_LATE
-    return ACTION_PERMISSION[action]
+    """The permission the table's row for ``action`` in ``status`` asks for; for an action
+    the table does not allow there, the action's own (the refusal names it)."""
+    row = lifecycle.find(Status(status), action) if status in _STATUSES else None
+    return Permission(row.permission) if row is not None else ACTION_PERMISSION[action]
+
+
+_STATUSES = frozenset(s.value for s in Status)
 
 
 def may_touch_warehouse(actor: Actor, warehouse_id: int | None) -> bool:

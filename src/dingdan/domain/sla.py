@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from dingdan.domain.lifecycle import Status
+from dingdan.domain.lifecycle import ORDER, Status
 
 
 class Stage(StrEnum):
@@ -60,16 +60,10 @@ LABELS: Mapping[Stage, Mapping[str, str]] = {
     Stage.DELIVER: {"zh-CN": "妥投", "en": "Delivery"},
 }
 
-_IN_REVIEW = frozenset({Status.PAID, Status.PENDING_REVIEW})
-_BEFORE_SHIP = frozenset({Status.PAID, Status.PENDING_REVIEW, Status.APPROVED, Status.ALLOCATED,
-                          Status.PICKING, Status.PACKED})
-_ON_THE_ROAD = frozenset({Status.SHIPPED, Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY})
-# Statuses in which each stage's clock runs (an order on hold is still late).
+# Statuses in which each stage's clock runs (an order on hold is still late): the order
+# lifecycle's data (``lifecycle.SLA_STAGES``).
 STAGE_STATUSES: Mapping[Stage, frozenset[Status]] = {
-    Stage.REVIEW: _IN_REVIEW,
-    Stage.SHIP: _BEFORE_SHIP,
-    Stage.DELIVER: _ON_THE_ROAD,
-}
+    stage: ORDER.statuses_in_stage(stage.value) for stage in Stage}
 
 
 def merge_policies(overrides: Mapping[Stage, Policy]) -> dict[Stage, Policy]:

@@ -11,7 +11,9 @@ from dingdan.domain.errors import FieldError, ValidationFailed
 from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission
 from dingdan.services._access import require
-from dingdan.store.audit import AuditQuery
+
+# The query a reader builds (web/ imports it from here, not from the store).
+from dingdan.store.audit import AuditQuery as AuditQuery
 from dingdan.store.uow import UnitOfWork
 
 MAX_PAGE = 500

@@ -240,26 +240,6 @@ async def delete_view(view_id: int, actor: Actor, uow: UnitOfWork) -> None:
         await uow.commit()
 
 
-# -- catalogue lists (pages read these; the API has its own routes) -----------------------
-
-async def list_products(uow: UnitOfWork, q: str | None = None, active: bool | None = None,
-                        limit: int = 200, after: str | None = None) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.catalogue.list_products(q, active, limit, after)
-
-
-async def list_warehouses(uow: UnitOfWork) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.catalogue.list_warehouses()
-
-
-async def stock_movements(uow: UnitOfWork, sku: str | None = None,
-                          warehouse_id: int | None = None,
-                          limit: int = 50) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.stock.movements(sku, warehouse_id, limit)
-
-
 # -- the event feed --------------------------------------------------------------------------
 
 async def last_event_id(uow: UnitOfWork) -> int:

@@ -1,4 +1,6 @@
-"""Catalogue use cases: products and warehouses (``catalogue.write``; each change audited)."""
+"""Catalogue use cases: products and warehouses (``catalogue.write``; each change audited),
+and their reads (``order.read``, which every role holds: the catalogue is no secret to staff,
+but a read is checked like a write)."""
 
 from __future__ import annotations
 
@@ -145,3 +147,44 @@ async def _audit_update(uow: UnitOfWork, actor: Actor, kind: str, key: str,
     changed = [k for k in after if k not in _BOOKKEEPING and before.get(k) != after[k]]
     await uow.audit.record(actor, f"{kind}.update", kind, key, {k: before.get(k) for k in changed},
                            {k: after[k] for k in changed})
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProductQuery:
+    q: str | None = None  # part of a SKU or name, or a whole barcode
+    active: bool | None = None
+    limit: int = 100
+    after: str | None = None  # the last SKU of the previous page
+
+
+async def list_products(q: ProductQuery, uow: UnitOfWork, *,
+                        actor: Actor) -> list[dict[str, Any]]:
+    require(actor, Permission.ORDER_READ, "product", None)
+    async with uow:
+        return await uow.catalogue.list_products(q.q, q.active, q.limit, q.after)
+
+
+async def get_product(sku: str, uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.ORDER_READ, "product", sku)
+    async with uow:
+        row = await uow.catalogue.get(products, "sku", sku)
+    if row is None:
+        raise NotFound({"kind": "product", "key": sku})
+    return row
+
+
+async def list_warehouses(uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    require(actor, Permission.ORDER_READ, "warehouse", None)
+    async with uow:
+        return await uow.catalogue.list_warehouses()
+
+
+async def get_warehouse(code: str, uow: UnitOfWork, *, actor: Actor) -> dict[str, Any]:
+    require(actor, Permission.ORDER_READ, "warehouse", code)
+    async with uow:
+        row = await uow.catalogue.get(warehouses, "code", code)
+    if row is None:
+        raise NotFound({"kind": "warehouse", "key": code})
+    return row

@@ -26,6 +26,7 @@ from dingdan.domain.notifications import (
     Preferences,
     QuietHours,
 )
+from dingdan.domain.outbound import excerpt
 from dingdan.services.push import push_recipients
 from dingdan.services.templates import Renderer, TemplateSource, message_params, render_context
 from dingdan.services.webhooks import plan_webhook_deliveries
@@ -34,6 +35,7 @@ from dingdan.store.notification_settings import PreferenceRepo, TemplateRepo
 from dingdan.store.uow import UnitOfWork
 
 EVENT_TYPE_HEADER = "Dingdan-Event-Type"
+ERROR_CHARS = 300  # of a failed delivery's detail kept in the log (``last_error``)
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,9 @@ async def record_outcome(uow: UnitOfWork, c: Claimed, result: SendResult, owner:
             await repo.mark_sent(c.id, now, result.detail or None, result.response_code)
             await uow.commit()
             return "sent"
-        error = result.detail or "failed"
+        # The log keeps a short printable excerpt, whatever a channel put in the detail: a
+        # receiver's body is not ours to store (issue 15).
+        error = excerpt(result.detail or "failed", ERROR_CHARS)
         if c.fallback and (result.permanent or c.attempts >= policy.fallback_after_attempts):
             status = FAILED_OVER
             if await repo.mark_failed(c.id, owner, now, status=status, next_attempt_at=None,

@@ -1,4 +1,10 @@
-"""Stock use cases: receipts and adjustments, each recorded in the append-only ledger."""
+"""Stock use cases: receipts and adjustments, each recorded in the append-only ledger, and
+the reads of stock levels and of the ledger.
+
+Reads follow ``(query, uow, *, actor)``: they check ``order.read`` and keep a person assigned
+warehouses to those warehouses' rows (docs/security.md); another warehouse named in a query
+is "not found" to them, as their orders are.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 from dingdan.domain.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from dingdan.domain.events import Actor
 from dingdan.domain.inventory import MovementKind
-from dingdan.domain.permissions import Permission
+from dingdan.domain.permissions import Permission, may_touch_warehouse
 from dingdan.services._access import require, require_warehouse
 from dingdan.store.tables import products, warehouses
 from dingdan.store.uow import UnitOfWork
@@ -65,3 +71,42 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
         await uow.commit()
     return levels[0]
 
+
+
+@dataclass(frozen=True)
+class StockLevels:
+    sku: str | None = None
+    warehouse_code: str | None = None
+    low_only: bool = False  # only rows whose available is at or below ``threshold``
+    threshold: int = 10
+
+
+async def stock_levels(q: StockLevels, uow: UnitOfWork, *, actor: Actor) -> list[dict[str, Any]]:
+    """On hand, reserved and available per SKU and warehouse, in the actor's warehouses."""
+    require(actor, Permission.ORDER_READ, "stock", q.sku)
+    async with uow:
+        wid = None
+        if q.warehouse_code:
+            wh = await uow.catalogue.get(warehouses, "code", q.warehouse_code)
+            if wh is None or not may_touch_warehouse(actor, wh["id"]):
+                raise NotFound({"kind": "warehouse", "key": q.warehouse_code})
+            wid = wh["id"]
+        return await uow.stock.levels(q.sku, wid, q.low_only, q.threshold,
+                                      warehouse_ids=actor.warehouse_ids)
+
+
+@dataclass(frozen=True)
+class StockMovements:
+    sku: str | None = None
+    warehouse_id: int | None = None
+    limit: int = 200
+
+
+async def stock_movements(q: StockMovements, uow: UnitOfWork, *,
+                          actor: Actor) -> list[dict[str, Any]]:
+    """The stock ledger, newest first, in the actor's warehouses (another warehouse's id
+    gives no rows, as an unknown one does)."""
+    require(actor, Permission.ORDER_READ, "stock", q.sku)
+    async with uow:
+        return await uow.stock.movements(q.sku, q.warehouse_id, q.limit,
+                                         warehouse_ids=actor.warehouse_ids)

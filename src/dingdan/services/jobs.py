@@ -18,6 +18,7 @@ from dingdan.domain.errors import IllegalTransition, NotFound, VersionConflict
 from dingdan.domain.events import SYSTEM
 from dingdan.domain.lifecycle import Action, Status
 from dingdan.domain.notifications import Kind
+from dingdan.domain.outbox import envelope
 from dingdan.services.orders import ChangeStatus, change_status
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.sla import SlaRepo
@@ -101,12 +102,12 @@ async def dead_letter_digest(uows: UnitOfWorkFactory, since: datetime,
             event_id = str(uuid.uuid4())
             now = uow.now()
             await repo.add_outbox(event_id=event_id, type="staff.dead_letters",
-                                  order_number=None, now=now, payload={
-                                      "event_id": event_id, "type": "staff.dead_letters",
-                                      "occurred_at": now.isoformat(), "order_number": None,
-                                      "actor": "system:worker", "reason": None,
-                                      "data": {"total": total, "by_channel": counts,
-                                               "since": since.isoformat(),
-                                               "until": until.isoformat()}})
+                                  order_number=None, now=now, payload=envelope(
+                                      event_id=event_id, type="staff.dead_letters",
+                                      occurred_at=now, order_number=None,
+                                      actor="system:worker", reason=None,
+                                      data={"total": total, "by_channel": counts,
+                                            "since": since.isoformat(),
+                                            "until": until.isoformat()}))
         await uow.commit()
     return total

@@ -23,9 +23,10 @@ from dingdan.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from dingdan.domain.events import EVENT_FOR_ACTION, REASON_REQUIRED, Actor, EventType
+from dingdan.domain.events import EVENT_FOR_ACTION, Actor, EventType
 from dingdan.domain.inventory import MovementKind, choose_warehouses, insufficient, lock_order
 from dingdan.domain.lifecycle import Action, FulfillmentStatus, PaymentStatus, Status, StockEffect
+from dingdan.domain.machine import missing
 from dingdan.domain.orders import (
     Address,
     Customer,
@@ -35,6 +36,7 @@ from dingdan.domain.orders import (
     validate_address,
 )
 from dingdan.domain.orders import validate_draft as check_draft
+from dingdan.domain.outbox import envelope
 from dingdan.domain.permissions import Permission, permission_for
 from dingdan.services._access import require, require_warehouse
 from dingdan.store.orders import OrderState
@@ -170,11 +172,13 @@ async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
         permission = permission_for(cmd.action, state.status)
         require(cmd.actor, permission, "order", cmd.number)
         require_warehouse(cmd.actor, state.warehouse_id, permission, "order", cmd.number)
-        _check_action_input(cmd)
+        given = _action_input(cmd)
+        _check_action_input(cmd, Status(state.status), given)
         facts = lifecycle.OrderFacts(Status(state.status), PaymentStatus(state.payment_status),
                                      state.payment_method,
                                      Status(state.held_from) if state.held_from else None)
         outcome = lifecycle.apply(facts, cmd.action)
+        row = outcome.transition
         now = uow.now()
         values: dict[str, Any] = {"status": outcome.status.value,
                                   "payment_status": outcome.payment_status.value,
@@ -183,17 +187,10 @@ async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
         if outcome.fulfillment_status is not None:
             values["fulfillment_status"] = outcome.fulfillment_status.value
         data = dict(cmd.data)
-        if cmd.action is Action.PAY:
-            values.update(paid_at=now, payment_reference=cmd.payment_reference)
-            data["payment_reference"] = cmd.payment_reference
-        elif cmd.action is Action.SHIP:
-            values.update(shipped_at=now, carrier=cmd.carrier,
-                          tracking_number=cmd.tracking_number)
-            data.update(carrier=cmd.carrier, tracking_number=cmd.tracking_number)
-        elif cmd.action is Action.DELIVER:
-            values["delivered_at"] = now
-        if outcome.status in lifecycle.TERMINAL:
-            values["closed_at"] = now
+        for required in row.requires:
+            if required.record:  # on the order and on the timeline
+                values[required.field] = data[required.field] = given[required.field]
+        values.update(dict.fromkeys(row.stamps, now))
         if not await uow.orders.update(state.id, state.version, values):
             raise VersionConflict({"number": cmd.number})
         await _apply_stock(uow, state, outcome.transition.stock, cmd.actor)
@@ -219,17 +216,18 @@ def _facts(state: OrderState) -> dict[str, Any]:
             "fulfillment_status": state.fulfillment_status, "version": state.version}
 
 
-def _check_action_input(cmd: ChangeStatus) -> None:
+def _action_input(cmd: ChangeStatus) -> dict[str, str | None]:
+    """What the caller gave that a row of the table may require, by field name."""
+    return {"reason": cmd.reason, "payment_reference": cmd.payment_reference,
+            "carrier": cmd.carrier, "tracking_number": cmd.tracking_number}
+
+
+def _check_action_input(cmd: ChangeStatus, status: Status,
+                        given: dict[str, str | None]) -> None:
+    """Refuse, before anything else, an action missing what the table says it needs."""
     errors = ErrorCollector()
-    if cmd.action in REASON_REQUIRED and not (cmd.reason and cmd.reason.strip()):
-        errors.add("reason", "required", f"{cmd.action.value} needs a reason")
-    if cmd.action is Action.SHIP:
-        if not (cmd.carrier and cmd.carrier.strip()):
-            errors.add("carrier", "required", "shipping needs a carrier")
-        if not (cmd.tracking_number and cmd.tracking_number.strip()):
-            errors.add("tracking_number", "required", "shipping needs a tracking number")
-    if cmd.action is Action.PAY and not (cmd.payment_reference and cmd.payment_reference.strip()):
-        errors.add("payment_reference", "required", "marking paid needs a payment reference")
+    for required in missing(lifecycle.requirements(status, cmd.action), given):
+        errors.add(required.field, "required", required.message)
     errors.raise_if_any()
 
 
@@ -268,12 +266,12 @@ async def _record(uow: UnitOfWork, state: OrderState, type: EventType,
                   reason: str | None, data: dict[str, Any]) -> None:
     now = uow.now()
     event_id = str(uuid.uuid4())
-    payload = {
-        "event_id": event_id, "type": type.value, "occurred_at": now.isoformat(),
-        "order_number": state.number, "from_status": from_status.value if from_status else None,
-        "to_status": to_status.value if to_status else None, "actor": actor.label,
-        "reason": reason, "data": data,
-        "order": {"number": state.number, "status": state.status,
+    payload = envelope(
+        event_id=event_id, type=type.value, occurred_at=now, order_number=state.number,
+        transition=(from_status.value if from_status else None,
+                    to_status.value if to_status else None),
+        actor=actor.label, reason=reason, data=data,
+        order={"number": state.number, "status": state.status,
                   "payment_status": state.payment_status,
                   "fulfillment_status": state.fulfillment_status,
                   "channel": state.channel, "external_id": state.external_id,
@@ -281,8 +279,7 @@ async def _record(uow: UnitOfWork, state: OrderState, type: EventType,
                   "customer": {"name": state.customer_name, "phone": state.customer_phone,
                                "email": state.customer_email},
                   "carrier": state.carrier, "tracking_number": state.tracking_number,
-                  "version": state.version},
-    }
+                  "version": state.version})
     await uow.events.record(event_id=event_id, order_id=state.id, order_number=state.number,
                             type=type.value,
                             from_status=from_status.value if from_status else None,

@@ -1,10 +1,16 @@
 """Web-push subscriptions: browsers that asked to hear about an order or a customer.
 
 Who may subscribe: anyone who proves they own the order (its number plus the phone or email
-on it — the same proof the portal asks for), or a signed-in caller who may read orders (the
-back office, or the portal's server side) for an order or a customer key. A wrong proof and
-an unknown order are answered alike, so order numbers cannot be probed. Unsubscribing needs
-only the endpoint: it is the browser's own unguessable capability URL.
+on it — the same proof the portal asks for), or a signed-in caller who may read orders *and*
+personal data (the back office, or the portal's server side) for an order in their
+warehouses or a customer key: the messages a subscription receives carry the customer's
+name and address. A wrong proof and an unknown order are answered alike, so order numbers
+cannot be probed; anonymous attempts are limited per caller address and per order (a
+:class:`~dingdan.services.throttle.Throttle`), so phone numbers cannot be guessed either.
+Unsubscribing needs only the endpoint: it is the browser's own unguessable capability URL.
+
+The endpoint must pass the outbound guard (``dingdan.adapters.netguard``): a push
+"service" on an internal address is refused with ``URL_NOT_ALLOWED``.
 
 For the worker: :func:`push_recipients` gives the PushSubscription JSON to deliver to (one
 delivery row each); :func:`forget_push_subscriptions` drops subscriptions whose push service
@@ -18,11 +24,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dingdan.adapters.netguard import OutboundGuard
 from dingdan.adapters.notify.webpush import parse_subscription
 from dingdan.domain.errors import ErrorCollector, NotFound, Unauthenticated
 from dingdan.domain.events import Actor
 from dingdan.domain.orders import normalize_phone
-from dingdan.domain.permissions import Permission, authorize
+from dingdan.domain.permissions import Permission, may_touch_warehouse
+from dingdan.services._access import require
+from dingdan.services.throttle import Throttle
 from dingdan.store.uow import UnitOfWork
 from dingdan.store.webhooks import PushRepo
 
@@ -35,6 +44,7 @@ class SubscribePush:
     contact: str | None = None  # the proof of an anonymous caller: phone or email on the order
     actor: Actor | None = None  # a signed-in caller, if any
     user_agent: str | None = None
+    client_address: str | None = None  # where an anonymous caller asks from (the throttle)
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,14 @@ def customer_key_of(raw: str) -> str | None:
     return normalize_phone(raw)
 
 
-async def subscribe_push(cmd: SubscribePush, uow: UnitOfWork) -> PushSubscribed:
+async def subscribe_push(cmd: SubscribePush, uow: UnitOfWork, *,
+                         guard: OutboundGuard | None = None,
+                         throttle: Throttle | None = None) -> PushSubscribed:
+    """Save a subscription. ``guard`` vets the endpoint (default: no internal address at
+    all); ``throttle`` counts anonymous attempts by ``ip`` and ``order`` before anything else,
+    so a refused guess costs a try too."""
+    if cmd.actor is None and throttle is not None:
+        throttle.hit(ip=cmd.client_address or "unknown", order=cmd.order_number)
     errors = ErrorCollector()
     try:
         sub = parse_subscription(json.dumps(dict(cmd.subscription)))
@@ -69,14 +86,19 @@ async def subscribe_push(cmd: SubscribePush, uow: UnitOfWork) -> PushSubscribed:
             errors.add("customer_key", "invalid_contact", "not an email or a phone number")
     errors.raise_if_any()
     if cmd.actor is not None:
-        authorize(cmd.actor, Permission.ORDER_READ)
+        require(cmd.actor, Permission.ORDER_READ, "push_subscription")
+        require(cmd.actor, Permission.PII_READ, "push_subscription")
     elif key is not None or not cmd.contact:
         raise Unauthenticated()
-    async with uow:
-        if cmd.order_number:
+    if cmd.order_number:  # the proof first: a stranger learns nothing more
+        async with uow:
             order = await uow.orders.get(cmd.order_number)
-            if order is None or (cmd.actor is None and not _owns(order, cmd.contact or "")):
-                raise NotFound({"kind": "order", "key": cmd.order_number})
+        if order is None or not (_owns(order, cmd.contact or "") if cmd.actor is None
+                                 else may_touch_warehouse(cmd.actor, order["warehouse_id"])):
+            raise NotFound({"kind": "order", "key": cmd.order_number})
+    # Outside any transaction: resolving the endpoint's name may take seconds.
+    await (guard or OutboundGuard()).vet_url(sub["endpoint"], "subscription.endpoint")
+    async with uow:
         new_id = await PushRepo(uow.conn).save(
             endpoint=sub["endpoint"], subscription=json.dumps(sub, separators=(",", ":")),
             order_number=cmd.order_number, customer_key=key,

@@ -1,4 +1,4 @@
-"""Read-side use cases: an order with its lines, a page of orders, the timeline, stock.
+"""Read-side use cases: an order with its lines, a page of orders, the timeline.
 
 Each needs ``order.read``. Warehouse staff limited to some warehouses see only those
 warehouses' orders (others are "not found" to them); people without ``pii.read`` get phones,
@@ -18,9 +18,12 @@ from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, can, may_touch_warehouse, permission_for
 from dingdan.domain.privacy import mask_fields
 from dingdan.services._access import require
-from dingdan.store.orders import SORTABLE, ListQuery, decode_cursor
+
+# The query a reader builds and the sortable columns (web/ imports them from here).
+from dingdan.store.orders import SORTABLE as SORTABLE
+from dingdan.store.orders import ListQuery as ListQuery
+from dingdan.store.orders import decode_cursor
 from dingdan.store.sla import SlaRepo
-from dingdan.store.tables import warehouses
 from dingdan.store.uow import UnitOfWork
 
 
@@ -133,18 +136,4 @@ async def list_orders(q: ListQuery, uow: UnitOfWork, *,
     async with uow:
         rows, next_cursor = await uow.orders.page(q)
     return [_for_reader(actor, r) for r in rows], next_cursor
-
-
-async def stock_levels(uow: UnitOfWork, sku: str | None = None, warehouse_code: str | None = None,
-                       low_only: bool = False, threshold: int = 10, *,
-                       actor: Actor) -> list[dict[str, Any]]:
-    require(actor, Permission.ORDER_READ, "stock", sku)
-    async with uow:
-        wid = None
-        if warehouse_code:
-            wh = await uow.catalogue.get(warehouses, "code", warehouse_code)
-            if wh is None:
-                raise NotFound({"kind": "warehouse", "key": warehouse_code})
-            wid = wh["id"]
-        return await uow.stock.levels(sku, wid, low_only, threshold)
 

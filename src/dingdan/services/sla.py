@@ -20,6 +20,7 @@ from dingdan.domain import sla
 from dingdan.domain.errors import ErrorCollector, NotFound, VersionConflict
 from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Status
+from dingdan.domain.outbox import envelope
 from dingdan.domain.permissions import Permission
 from dingdan.domain.sla import DayKind, OrderClock, Policy, SlaState, Stage, WorkingCalendar
 from dingdan.services._access import require
@@ -282,14 +283,13 @@ async def _raise(uows: UnitOfWorkFactory, due: list[tuple[dict[str, Any], sla.St
             event_id = str(uuid.uuid4())
             await outbox.add_outbox(
                 event_id=event_id, type=f"alert.sla_{kind}", order_number=row["number"],
-                now=now, payload={
-                    "event_id": event_id, "type": f"alert.sla_{kind}",
-                    "occurred_at": now.isoformat(), "order_number": row["number"],
-                    "actor": "system:sla", "reason": None,
-                    "data": {"alert_id": alert_id, "stage": check.stage.value, "kind": kind,
-                             "role": check.role, "deadline": check.deadline.isoformat(),
-                             "promise": check.promise},
-                    "order": order_snapshot(row)})
+                now=now, payload=envelope(
+                    event_id=event_id, type=f"alert.sla_{kind}", occurred_at=now,
+                    order_number=row["number"], actor="system:sla", reason=None,
+                    data={"alert_id": alert_id, "stage": check.stage.value, "kind": kind,
+                          "role": check.role, "deadline": check.deadline.isoformat(),
+                          "promise": check.promise},
+                    order=order_snapshot(row)))
         await uow.commit()
     return replace(report, at_risk=report.at_risk + at_risk,
                    breached=report.breached + breached)

@@ -7,32 +7,29 @@ module: the views it returns carry ``has_password`` instead.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from dingdan.domain.errors import (
-    AccountLocked,
     BadCredentials,
     ErrorCollector,
     FieldError,
     NotFound,
+    TooManyAttempts,
     Unauthenticated,
     ValidationFailed,
     VersionConflict,
 )
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.orders import normalize_phone
-from dingdan.domain.people import (
-    LockoutPolicy,
-    check_password,
-    check_person,
-    check_roles,
-    is_locked,
-)
+from dingdan.domain.people import check_password, check_person, check_roles
 from dingdan.domain.permissions import Permission, Role
 from dingdan.services import passwords as pw
 from dingdan.services._access import require
+from dingdan.services.sign_in_limits import SignInLimits
 from dingdan.store.tables import warehouses
 from dingdan.store.uow import UnitOfWork
 
@@ -84,6 +81,7 @@ class ChangePassword:
     actor: Actor  # the signed-in person, changing their own
     current: str
     new: str
+    session: str | None = None  # the session making the change: it stays, the others end
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,7 @@ class SignIn:
     ip: str | None = None
     client: str | None = None
     source: str = "web"
+    session_seconds: int = 12 * 3600  # how long the session it starts lasts
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,16 @@ class SignedIn:
     epoch: int
     language: str | None
     actor: Actor
+    session: str  # the new session's id, for the cookie; the server keeps only its digest
+
+
+# A session's last_seen_at is written at most this often (not on every page: SQLite has one
+# writer).
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def session_digest(session: str) -> str:
+    return hashlib.sha256(session.encode()).hexdigest()
 
 
 def user_actor(user: dict[str, Any], *, ip: str | None = None, client: str | None = None,
@@ -249,6 +258,7 @@ async def set_active(cmd: SetActive, uow: UnitOfWork) -> dict[str, Any]:
                 raise VersionConflict({"kind": "user", "key": cmd.user_id})
             if not cmd.active:
                 await uow.users.bump_epoch(cmd.user_id, now)
+                await uow.sessions.revoke_all(cmd.user_id, now)
             await uow.audit.record(cmd.actor, "user.activate" if cmd.active
                                    else "user.deactivate", "user", cmd.user_id,
                                    {"active": user["active"]}, {"active": cmd.active})
@@ -272,6 +282,7 @@ async def reset_password(cmd: ResetPassword, uow: UnitOfWork,
             "password_hash": hashed, "failed_attempts": 0, "locked_until": None,
             "updated_at": now})
         await uow.users.bump_epoch(cmd.user_id, now)
+        await uow.sessions.revoke_all(cmd.user_id, now)
         await uow.audit.record(cmd.actor, "user.password_reset", "user", cmd.user_id,
                                {"locked_until": user["locked_until"],
                                 "failed_attempts": user["failed_attempts"]},
@@ -303,64 +314,99 @@ async def change_password(cmd: ChangePassword, uow: UnitOfWork,
         now = uow.now()
         await uow.users.set_sign_in_state(user_id, {"password_hash": hashed, "updated_at": now})
         epoch = await uow.users.bump_epoch(user_id, now)
+        keep = session_digest(cmd.session) if cmd.session else None
+        await uow.sessions.revoke_all(user_id, now, keep=keep)
+        if keep is not None:
+            await uow.sessions.set_epoch(keep, epoch)
         await uow.audit.record(cmd.actor, "user.password_change", "user", user_id)
         await uow.commit()
     return epoch
 
 
 async def sign_in(cmd: SignIn, uow: UnitOfWork, passwords: pw.Passwords = pw.DEFAULT,
-                  policy: LockoutPolicy = LockoutPolicy()) -> SignedIn:
-    """Check a login and password. Failures count towards a lock with back-off; the
-    password is checked outside any transaction (it is slow on purpose)."""
+                  limits: SignInLimits | None = None) -> SignedIn:
+    """Check a login and password, and start a session on the server.
+
+    Past the sign-in limits (``services/sign_in_limits.py``) the answer is TooManyAttempts
+    before the account is even looked up. An unknown login, a wrong password, a deactivated
+    person and one without a password all get the same BadCredentials after the same work
+    (a dummy hash is checked), so the answers do not say which accounts exist. The password
+    is checked outside any transaction (it is slow on purpose)."""
+    limits = limits or SignInLimits()
+    wait = await limits.retry_after(cmd.login, cmd.ip)
+    if wait is not None:
+        raise TooManyAttempts({"retry_after": wait})
     async with uow:
         user = await uow.users.by_login(cmd.login) if cmd.login.strip() else None
-        now = uow.now()
     if user is None or not user["active"] or user["password_hash"] is None:
         await passwords.waste_time(cmd.password)
+        await limits.failed(cmd.login, cmd.ip)
         raise BadCredentials()
     actor = user_actor(user, ip=cmd.ip, client=cmd.client, source=cmd.source)
-    if is_locked(user["locked_until"], now):
-        raise AccountLocked(_lock_params(user["locked_until"], now))
     ok, new_hash = await passwords.verify(cmd.password, user["password_hash"])
+    if not ok:
+        await limits.failed(cmd.login, cmd.ip)
+        async with uow:
+            count = await uow.users.count_failure(user["id"], uow.now())
+            await uow.audit.record(actor, "user.sign_in_failed", "user", user["id"], None,
+                                   {"failed_attempts": count})
+            await uow.commit()
+        raise BadCredentials()
+    await limits.succeeded(cmd.login, cmd.ip)
+    session = secrets.token_urlsafe(32)
     async with uow:
         now = uow.now()
-        if not ok:
-            count = await uow.users.count_failure(user["id"], now)
-            lock = policy.lock_for(count)
-            locked_until = now + lock if lock else None
-            if locked_until:
-                await uow.users.set_sign_in_state(user["id"], {"locked_until": locked_until})
-            await uow.audit.record(actor, "user.sign_in_failed", "user", user["id"], None,
-                                   {"failed_attempts": count, "locked_until": locked_until})
-            await uow.commit()
-            if locked_until:
-                raise AccountLocked(_lock_params(locked_until, now))
-            raise BadCredentials()
         values: dict[str, Any] = {"failed_attempts": 0, "locked_until": None,
                                   "last_sign_in_at": now}
         if new_hash is not None:
             values["password_hash"] = new_hash  # the hashing parameters have changed
         await uow.users.set_sign_in_state(user["id"], values)
+        await uow.sessions.add({
+            "id": session_digest(session), "user_id": user["id"],
+            "session_epoch": user["session_epoch"], "created_at": now, "last_seen_at": now,
+            "expires_at": now + timedelta(seconds=cmd.session_seconds),
+            "ip": (cmd.ip or "")[:64] or None, "user_agent": (cmd.client or "")[:400] or None})
         await uow.audit.record(actor, "user.sign_in", "user", user["id"], None,
                                {"rehashed": new_hash is not None})
         await uow.commit()
-    return SignedIn(user["id"], user["session_epoch"], user["language"], actor)
+    return SignedIn(user["id"], user["session_epoch"], user["language"], actor, session)
 
 
-def _lock_params(until: datetime, now: datetime) -> dict[str, Any]:
-    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
-    return {"until": until.isoformat(), "minutes": minutes}
-
-
-async def session_actor(user_id: int, epoch: int, uow: UnitOfWork, *, ip: str | None = None,
-                        client: str | None = None) -> tuple[Actor, dict[str, Any]]:
-    """The actor behind a session cookie, and the person; Unauthenticated if the person was
-    deactivated or signed out everywhere since the session began."""
+async def session_actor(session: str, uow: UnitOfWork, *, ip: str | None = None,
+                        client: str | None = None) -> tuple[Actor, dict[str, Any], bool]:
+    """The actor behind a session id, the person, and whether the session's last_seen_at is
+    due an update (:func:`touch_session`). Unauthenticated if the session was signed out,
+    has expired, or the person was deactivated or signed out everywhere since it began."""
     async with uow:
-        user = await uow.users.get(user_id)
-    if user is None or not user["active"] or user["session_epoch"] != epoch:
+        row = await uow.sessions.get(session_digest(session))
+        user = await uow.users.get(row["user_id"]) if row else None
+        now = uow.now()
+    if row is None or user is None or row["revoked_at"] is not None \
+            or row["expires_at"] <= now or not user["active"] \
+            or user["session_epoch"] != row["session_epoch"]:
         raise Unauthenticated()
-    return user_actor(user, ip=ip, client=client, source="web"), user
+    actor = user_actor(user, ip=ip, client=client, source="web")
+    return actor, user, now - row["last_seen_at"] >= SEEN_EVERY
+
+
+async def touch_session(session: str, uow: UnitOfWork) -> None:
+    async with uow:
+        await uow.sessions.touch(session_digest(session), uow.now())
+        await uow.commit()
+
+
+async def sign_out(session: str, uow: UnitOfWork, *, ip: str | None = None,
+                   client: str | None = None) -> None:
+    """End this one session on the server: its cookie, wherever a copy is, stops working."""
+    async with uow:
+        row = await uow.sessions.get(session_digest(session))
+        if row is None or not await uow.sessions.revoke(row["id"], uow.now()):
+            return
+        user = await uow.users.get(row["user_id"])
+        if user is not None:
+            await uow.audit.record(user_actor(user, ip=ip, client=client), "user.sign_out",
+                                   "user", row["user_id"])
+        await uow.commit()
 
 
 async def sign_out_everywhere(actor: Actor, uow: UnitOfWork) -> None:
@@ -369,6 +415,7 @@ async def sign_out_everywhere(actor: Actor, uow: UnitOfWork) -> None:
         raise Unauthenticated()
     async with uow:
         epoch = await uow.users.bump_epoch(int(actor.id), uow.now())
+        await uow.sessions.revoke_all(int(actor.id), uow.now())
         await uow.audit.record(actor, "user.sign_out_everywhere", "user", actor.id, None,
                                {"session_epoch": epoch})
         await uow.commit()

@@ -12,6 +12,11 @@ For the worker (``dingdan.workers``):
 - :func:`forget_gone_subscription` — call it when a webhook delivery gives up with 410 Gone
   (the receiver has said it wants no more), to switch the subscription off.
 
+A subscription's URL must pass the outbound guard (``dingdan.adapters.netguard``) when it
+is created or changed — no loopback, private, link-local or metadata address, unless the
+operator's allow-list says so (``URL_NOT_ALLOWED``) — and the webhook sender checks again
+at every connection.
+
 Replay re-queues the events of ``[since, until)`` for one subscription with the same event
 ids, under a recipient of their own (``"12@replay-<tag>"``): the earlier deliveries and their
 log stay as they were, and the replayed events keep their order per order.
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from dingdan.adapters.netguard import OutboundGuard
 from dingdan.adapters.notify.webhook import WebhookTarget
 from dingdan.domain.errors import (
     ErrorCollector,
@@ -76,11 +82,14 @@ class SubscriptionWithSecret:
     secret: str | None  # shown to the caller once (None: unchanged); only signing reads it
 
 
-async def create_subscription(cmd: CreateSubscription, uow: UnitOfWork) -> SubscriptionWithSecret:
+async def create_subscription(cmd: CreateSubscription, uow: UnitOfWork, *,
+                              guard: OutboundGuard | None = None) -> SubscriptionWithSecret:
+    """``guard`` vets the URL (default: no internal address at all)."""
     authorize(cmd.actor, Permission.SETTINGS_WRITE)
     errors = ErrorCollector()
     check_subscription(cmd.url, cmd.event_types, errors)
     errors.raise_if_any()
+    await (guard or OutboundGuard()).vet_url(cmd.url)
     secret = new_secret()
     async with uow:
         now = uow.now()
@@ -118,10 +127,12 @@ EDITABLE = frozenset({"url", "event_types", "description", "active"})
 
 async def update_subscription(subscription_id: int, changes: Mapping[str, Any],
                               expected_version: int | None, actor: Actor, uow: UnitOfWork,
-                              rotate_secret: bool = False) -> SubscriptionWithSecret:
+                              rotate_secret: bool = False, *,
+                              guard: OutboundGuard | None = None) -> SubscriptionWithSecret:
     """Change a subscription; with ``rotate_secret`` a new secret is made and returned once.
 
-    A missing subscription raises NotFound, a stale ``expected_version`` VersionConflict.
+    A missing subscription raises NotFound, a stale ``expected_version`` VersionConflict, a
+    new URL the ``guard`` refuses UrlNotAllowed.
     """
     authorize(actor, Permission.SETTINGS_WRITE)
     unknown = set(changes) - EDITABLE
@@ -136,6 +147,8 @@ async def update_subscription(subscription_id: int, changes: Mapping[str, Any],
     check_subscription(changes.get("url"), list(event_types) if event_types is not None
                        else None, errors)
     errors.raise_if_any()
+    if changes.get("url") is not None:
+        await (guard or OutboundGuard()).vet_url(changes["url"])
     values: dict[str, Any] = dict(changes)
     if event_types is not None:
         values["event_types"] = list(event_types)

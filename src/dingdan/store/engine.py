@@ -3,6 +3,9 @@
 SQLite: WAL, foreign keys on, a busy timeout, and write transactions opened with
 ``BEGIN IMMEDIATE`` so two writers queue at BEGIN instead of failing at their first write.
 Read-only units of work open a deferred transaction, which WAL lets run beside a writer.
+
+A database error's text never carries the statement's parameters (``hide_parameters``):
+they are customers' names, phones and addresses, and the text ends up in the log.
 """
 
 from __future__ import annotations
@@ -58,11 +61,12 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms, echo)
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=False, echo=echo, pool_recycle=3600)
+                               pool_pre_ping=False, echo=echo, pool_recycle=3600,
+                               hide_parameters=not echo)
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
-    engine = create_async_engine(url, echo=echo,
+    engine = create_async_engine(url, echo=echo, hide_parameters=not echo,
                                  connect_args={"timeout": busy_timeout_ms / 1000})
     # Queued writers give up after the busy timeout, but never sooner than 30 s.
     _WRITERS[engine.sync_engine] = WriterQueue(max(busy_timeout_ms / 1000, 30.0))

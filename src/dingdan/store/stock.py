@@ -7,7 +7,7 @@ can make reserved exceed on hand. Callers take rows in the order
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -119,8 +119,10 @@ class StockRepo:
         await self.conn.execute(insert(stock_movements).values(**values))
 
     async def levels(self, sku: str | None = None, warehouse_id: int | None = None,
-                     low_only: bool = False, threshold: int = 10,
-                     limit: int = 500) -> list[dict[str, Any]]:
+                     low_only: bool = False, threshold: int = 10, limit: int = 500,
+                     warehouse_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
+        """Stock rows with their product and warehouse; ``warehouse_ids``: only those (None:
+        every warehouse)."""
         stmt = (select(stock.c.sku, products.c.name, stock.c.warehouse_id,
                        warehouses.c.code.label("warehouse_code"), stock.c.on_hand,
                        stock.c.reserved, (stock.c.on_hand - stock.c.reserved).label("available"),
@@ -132,15 +134,20 @@ class StockRepo:
             stmt = stmt.where(stock.c.sku == sku)
         if warehouse_id:
             stmt = stmt.where(stock.c.warehouse_id == warehouse_id)
+        if warehouse_ids is not None:
+            stmt = stmt.where(stock.c.warehouse_id.in_(sorted(warehouse_ids)))
         if low_only:
             stmt = stmt.where(stock.c.on_hand - stock.c.reserved <= threshold)
         return [dict(r._mapping) for r in await self.conn.execute(stmt)]
 
-    async def movements(self, sku: str | None, warehouse_id: int | None,
-                        limit: int = 200) -> list[dict[str, Any]]:
+    async def movements(self, sku: str | None, warehouse_id: int | None, limit: int = 200,
+                        warehouse_ids: Collection[int] | None = None) -> list[dict[str, Any]]:
+        """The ledger, newest first; ``warehouse_ids``: only those (None: every warehouse)."""
         stmt = select(stock_movements).order_by(stock_movements.c.id.desc()).limit(limit)
         if sku:
             stmt = stmt.where(stock_movements.c.sku == sku)
         if warehouse_id:
             stmt = stmt.where(stock_movements.c.warehouse_id == warehouse_id)
+        if warehouse_ids is not None:
+            stmt = stmt.where(stock_movements.c.warehouse_id.in_(sorted(warehouse_ids)))
         return [dict(r._mapping) for r in await self.conn.execute(stmt)]

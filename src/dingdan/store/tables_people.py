@@ -77,3 +77,21 @@ audit_log = Table(
     Index("ix_audit_log_actor", "actor", "id"),
     Index("ix_audit_log_action", "action", "id"),
 )
+
+# Back-office sign-ins, one row each (migration 0006). The cookie carries a random id; only
+# its SHA-256 digest is stored, so a copy of the table signs nobody in. Signing out stamps
+# ``revoked_at``; a session is good while not revoked, not expired, and its epoch is still the
+# person's ``session_epoch`` (sign out everywhere, password change, deactivation bump it).
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("id", String(64), primary_key=True),  # hex SHA-256 of the cookie's session id
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("session_epoch", Integer, nullable=False),
+    ts("created_at", False),
+    ts("last_seen_at", False),
+    ts("expires_at", False),
+    ts("revoked_at"),
+    Column("ip", String(64)),
+    Column("user_agent", String(400)),
+    Index("ix_user_sessions_user", "user_id", "expires_at"),
+)

@@ -20,6 +20,7 @@ from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.orders import OrderRepo
+from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
 from dingdan.store.users import UserRepo
@@ -38,6 +39,7 @@ class UnitOfWork:
     events: EventRepo
     tokens: TokenRepo
     users: UserRepo
+    sessions: SessionRepo
     audit: AuditRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.events = EventRepo(conn)
         self.tokens = TokenRepo(conn)
         self.users = UserRepo(conn)
+        self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
         return self
 

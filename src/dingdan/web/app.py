@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dingdan import __version__
+from dingdan.logs import ensure_logging
 from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
@@ -23,9 +24,22 @@ from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, live, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
+from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
+from dingdan.web.request_ids import RequestIdMiddleware
+from dingdan.web.security_headers import SecurityHeadersMiddleware
 
 API = "/api/v1"
+# Swagger UI started by a static script (no inline script: see web/security_headers.py).
+DOCS_PAGE = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Dingdan API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/vendor/swagger-ui-dist/swagger-ui.css">
+<link rel="icon" href="/static/vendor/swagger-ui-dist/favicon-32x32.png"></head>
+<body><div id="swagger-ui" data-openapi-url="{API}/openapi.json"></div>
+<script src="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js"></script>
+<script src="/static/app/swagger-init.js"></script></body></html>
+"""
 
 
 def assets_dir(settings: Settings) -> Path:
@@ -41,6 +55,11 @@ Background = Callable[[UnitOfWorkFactory], AbstractAsyncContextManager[object]]
 
 def create_app(settings: Settings, clock: Clock = utc_now,
                background: Sequence[Background] = ()) -> FastAPI:
+    ensure_logging(settings)  # unless the process (``dingdan serve``) already did
+    if settings.env == "development" and settings.uses_development_secret:
+        structlog.get_logger("dingdan.web").warning(
+            "session cookies are signed with the public development key; set "
+            "DINGDAN_SECRET_KEY (dingdan serve makes a private one: settings.with_local_secret)")
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
@@ -60,6 +79,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
 
     app = FastAPI(
         title="Dingdan 订单 API", version=__version__, lifespan=lifespan,
+        debug=False,  # never Starlette's debug page: tracebacks stay in the log
         openapi_url=f"{API}/openapi.json", docs_url=None, redoc_url=None,
         description="Order management: intake, stock reservation, lifecycle, timeline. "
                     "Every error is an RFC 9457 problem document with a stable `code`.",
@@ -76,6 +96,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(notifications.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     assets = assets_dir(settings)
     if assets.is_dir():
@@ -97,10 +118,12 @@ def create_app(settings: Settings, clock: Clock = utc_now,
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=f"{API}/openapi.json", title="Dingdan API",
-            swagger_js_url="/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui-dist/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui-dist/favicon-32x32.png")
+        return HTMLResponse(DOCS_PAGE)
 
+    # Added last, so outermost (Starlette wraps in reverse): a crash anywhere inside is
+    # answered by InternalErrorMiddleware, that answer still gets the security headers, and
+    # every line logged carries the request id.
+    app.add_middleware(errors.InternalErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -5,6 +5,12 @@
      "errors": [{"loc": "lines.0.sku", "code": "unknown_sku", "message": "…"}], "params": {…}}
 
 Routes never build error responses by hand; they raise domain errors.
+
+An exception nobody expected is caught by :class:`InternalErrorMiddleware` (installed
+outermost but one by ``create_app``): logged once, with Python's plain traceback and the
+request id but never the request's headers, body or the frames' locals, and answered at
+once with a 500 ``INTERNAL_ERROR`` problem naming the request id, with ``Connection: close``
+(the server then closes the connection cleanly rather than resetting it).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dingdan.domain import errors as de
 from dingdan.web.i18n import error_text, field_message, negotiate
+from dingdan.web.request_ids import request_id
 
 log = structlog.get_logger("dingdan.web")
 
@@ -37,6 +45,9 @@ STATUS: dict[type[de.DomainError], int] = {
     de.Conflict: 409,
     de.Unauthenticated: 401,
     de.Forbidden: 403,
+    de.TooManyAttempts: 429,
+    de.UrlNotAllowed: 422,
+    de.RateLimited: 429,
 }
 
 
@@ -102,6 +113,8 @@ def install(app: FastAPI) -> None:
         if status is None:
             status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, de.RateLimited):
+            headers = {"Retry-After": str(exc.params.get("retry_after", 60))}
         return problem(request, status, exc.code, exc.params,
                        [(d.loc, d.code, d.message) for d in exc.details], headers)
 
@@ -119,13 +132,47 @@ def install(app: FastAPI) -> None:
         code = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
                 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION_FAILED")
         if exc.status_code >= 500:
-            code = "INTERNAL_ERROR"
+            return internal_error(request, exc.status_code)
         return problem(request, exc.status_code, code)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", path=request.url.path, exc_info=exc)
-        return problem(request, 500, "INTERNAL_ERROR")
+        # Only what escaped InternalErrorMiddleware (a middleware outside it) gets here;
+        # Starlette re-raises it afterwards, and the server logs it.
+        return internal_error(request)
+
+
+def internal_error(request: Request, status: int = 500) -> JSONResponse:
+    return problem(request, status, "INTERNAL_ERROR", {"request_id": request_id(request.scope)},
+                   headers={"Connection": "close"})
+
+
+class InternalErrorMiddleware:
+    """Turns an unexpected exception into a logged 500 problem document; see the module's
+    docstring. Pure ASGI, so nothing is buffered and streams pass through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # a bug: answered and logged here, once
+            log.error("unhandled error", method=scope.get("method"), path=scope.get("path"),
+                      error=type(exc).__name__, exc_info=exc)
+            if started:  # half an answer is out: the server closes the connection
+                return
+            await internal_error(Request(scope))(scope, receive, send)
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:

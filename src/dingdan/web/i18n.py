@@ -63,9 +63,9 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "FORBIDDEN": ("Forbidden", "无权限", "You may not do this.", "您无权执行此操作。"),
     "BAD_CREDENTIALS": ("Sign-in failed", "登录失败", "The login or the password is not right.",
                         "账号或密码不正确。"),
-    "ACCOUNT_LOCKED": ("Account locked", "账号已锁定",
-                       "Too many failed sign-ins; try again in {minutes} minute(s).",
-                       "登录失败次数过多，请 {minutes} 分钟后再试。"),
+    "TOO_MANY_ATTEMPTS": ("Too many attempts", "尝试次数过多",
+                          "Too many failed sign-ins from here; try again in {retry_after} "
+                          "seconds.", "此处登录失败次数过多，请 {retry_after} 秒后再试。"),
     "CSRF_FAILED": ("Request refused", "请求被拒绝",
                     "The form's security token is missing or wrong; reload the page and retry.",
                     "表单安全令牌缺失或无效，请刷新页面后重试。"),
@@ -73,10 +73,18 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "METHOD_NOT_ALLOWED": ("Method not allowed", "方法不允许",
                            "This endpoint does not accept that method.", "该接口不支持此方法。"),
     "PAYLOAD_TOO_LARGE": ("Payload too large", "请求体过大",
-                          "The request body is too large.", "请求体过大。"),
+                          "The request body is larger than {max_bytes} bytes.",
+                          "请求体超过 {max_bytes} 字节。"),
+    "URL_NOT_ALLOWED": ("URL not allowed", "不允许的地址",
+                        "Dingdan does not send to this address: {reason_text}.",
+                        "不能向此地址发送：{reason_zh}。"),
+    "RATE_LIMITED": ("Too many requests", "请求过于频繁",
+                     "Too many attempts; try again in {retry_after} second(s).",
+                     "尝试次数过多，请 {retry_after} 秒后再试。"),
     "INTERNAL_ERROR": ("Internal error", "内部错误",
-                       "Something went wrong on our side; it has been logged.",
-                       "服务器内部错误，已记录。"),
+                       "Something went wrong on our side; it has been logged as request "
+                       "{request_id}.",
+                       "服务器内部错误，已记录（请求编号 {request_id}）。"),
 }
 
 KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌",
@@ -115,6 +123,7 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "own_account": ("You cannot deactivate yourself.", "不能停用自己的账号。"),
     "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
     "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
+    "url_not_allowed": ("Dingdan does not send to this address.", "不允许向此地址发送。"),
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dingdan.settings import Settings
+from dingdan.settings import Settings, with_local_secret
 from dingdan.web.app import create_app
 
 
 def app() -> FastAPI:
-    return create_app(Settings())
+    return create_app(with_local_secret(Settings()))

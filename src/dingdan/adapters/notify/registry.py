@@ -40,6 +40,7 @@ import asyncio
 from collections.abc import Mapping
 
 from dingdan.adapters.broker import NatsSender
+from dingdan.adapters.netguard import OutboundGuard
 from dingdan.adapters.notify.port import Sender
 from dingdan.adapters.notify.sms import AliyunSmsSender, HttpSmsSender
 from dingdan.adapters.notify.webhook import WebhookSender, WebhookTargets
@@ -51,18 +52,26 @@ class ChannelMisconfigured(ValueError):
     """A channel is asked for but its settings are incomplete (said at start-up, not at 3 a.m.)."""
 
 
+def outbound_guard(settings: Settings) -> OutboundGuard:
+    """The rule for URLs that outsiders choose (webhooks, push endpoints): no internal
+    address, except what ``DINGDAN_OUTBOUND_ALLOW`` admits."""
+    return OutboundGuard.allowing(settings.outbound_allow)
+
+
 def build_senders(settings: Settings, *,
                   webhook_targets: WebhookTargets | None = None) -> dict[str, Sender]:
     senders: dict[str, Sender] = {}
+    guard = outbound_guard(settings)
     sms = build_sms_sender(settings)
     if sms is not None:
         senders["sms"] = sms
     if settings.vapid_key_file.is_file():
         senders["webpush"] = WebPushSender(load_vapid_key(settings.vapid_key_file),
-                                           settings.vapid_subject, ttl=settings.push_ttl_seconds)
+                                           settings.vapid_subject, ttl=settings.push_ttl_seconds,
+                                           guard=guard)
     if webhook_targets is not None:
         senders["webhook"] = WebhookSender(webhook_targets,
-                                           timeout=settings.webhook_timeout_seconds)
+                                           timeout=settings.webhook_timeout_seconds, guard=guard)
     if settings.nats_url:
         senders["nats"] = NatsSender(settings.nats_url, stream=settings.nats_stream,
                                      subject_prefix=settings.nats_subject_prefix)

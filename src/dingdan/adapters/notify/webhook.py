@@ -13,6 +13,10 @@ tells receivers how to verify it. Answers: 2xx sent (the code is kept for the de
 410 Gone gives up, the receiver has said the subscription is over; other 3xx/4xx give up,
 except 408 and 429 which ask to come back later; 5xx, timeouts and refused connections retry.
 
+Every connection goes through the outbound guard (``dingdan.adapters.netguard``): a URL that
+resolves to a loopback, private, link-local or metadata address *when it is sent to* gives up
+with "refused to connect …", however it looked when it was registered.
+
 The sender knows subscriptions only through a :class:`WebhookTargets` lookup, which maps a
 message's ``recipient`` (a subscription id) to the URL and secret *at send time*: secrets stay
 out of queued messages, a rotated secret applies to the next retry, and a deleted or
@@ -30,8 +34,17 @@ from typing import Protocol
 
 import httpx
 
-from dingdan.adapters.notify._common import by_status, event_type_of, json_bytes, transport_failure
+from dingdan.adapters.netguard import OutboundGuard, guarded_client
+from dingdan.adapters.notify._common import (
+    by_status,
+    event_type_of,
+    invalid_url,
+    json_bytes,
+    post,
+    transport_failure,
+)
 from dingdan.adapters.notify.port import Message, SendResult
+from dingdan.domain.errors import UrlNotAllowed
 
 SIGNATURE_VERSION = "v1"
 
@@ -69,16 +82,21 @@ class WebhookSender:
     channel = "webhook"
 
     def __init__(self, targets: WebhookTargets, *, timeout: float = 10.0,
+                 guard: OutboundGuard | None = None,
                  client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.time,
                  user_agent: str = "Dingdan-Webhooks/1") -> None:
+        """``guard``: the outbound rule (default: no internal address at all). A ``client``
+        given instead is used as it is — a unit test's, not guarded."""
         self.targets = targets
+        self.guard = guard or OutboundGuard()
         self._clock = clock
         self._user_agent = user_agent
         self._owns_client = client is None
         # Redirects are not followed: a receiver that moved must be re-subscribed, or a
         # signed event could be handed to a host the merchant never chose.
-        self._client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._client = client or guarded_client(self.guard, timeout=timeout,
+                                                follow_redirects=False)
 
     def request(self, message: Message, target: WebhookTarget) -> tuple[bytes, dict[str, str]]:
         body = json_bytes(message.data)
@@ -99,12 +117,18 @@ class WebhookSender:
             return SendResult.give_up(f"webhook subscription {message.recipient} not found")
         if not target.active:
             return SendResult.give_up(f"webhook subscription {message.recipient} is inactive")
+        try:
+            self.guard.check_url(target.url)
+        except UrlNotAllowed as exc:
+            return SendResult.give_up(f"refused to send: {exc.details[0].message}")
         body, headers = self.request(message, target)
         try:
-            response = await self._client.post(target.url, content=body, headers=headers)
+            status, answer = await post(self._client, target.url, body, headers)
+        except httpx.InvalidURL as exc:
+            return invalid_url(exc)
         except httpx.HTTPError as exc:
             return transport_failure(exc)
-        return by_status(response.status_code, response.text)
+        return by_status(status, answer)
 
     async def close(self) -> None:
         if self._owns_client:

@@ -9,6 +9,10 @@ with a VAPID ``Authorization: vapid t=<JWT>,k=<public key>`` header (RFC 8292, p
 Answers: 201/2xx sent; 404 and 410 give up — the subscription is gone and should be forgotten;
 413 and other 4xx give up; 429 and 5xx retry.
 
+The POST goes through the outbound guard (``dingdan.adapters.netguard``): an endpoint that
+resolves to an internal address when it is sent to gives up. pywebpush only encrypts here
+(``WebPusher.encode``); its own sending (``requests``, unguarded) is never used.
+
 The VAPID key pair lives in one PEM file (``Settings.vapid_key_file``), made once by
 ``dingdan vapid``; its public half is the ``applicationServerKey`` browsers subscribe with.
 """
@@ -30,8 +34,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPusher
 
-from dingdan.adapters.notify._common import by_status, event_type_of, json_bytes, transport_failure
+from dingdan.adapters.netguard import OutboundGuard, guarded_client
+from dingdan.adapters.notify._common import (
+    by_status,
+    event_type_of,
+    invalid_url,
+    json_bytes,
+    post,
+    transport_failure,
+)
 from dingdan.adapters.notify.port import Message, SendResult
+from dingdan.domain.errors import UrlNotAllowed
 
 # RFC 8030 push services must accept at least 4096 bytes of body; aes128gcm adds an 86-byte
 # header, a padding delimiter and a 16-byte tag.
@@ -114,14 +127,17 @@ class WebPushSender:
     channel = "webpush"
 
     def __init__(self, vapid: Vapid, subject: str, *, ttl: int = 86_400, timeout: float = 10.0,
+                 guard: OutboundGuard | None = None,
                  client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.time) -> None:
+        """``guard``: the outbound rule (default: no internal address at all)."""
         self.vapid = vapid
         self.subject = subject  # mailto: or https: — whom a push service may contact
         self.ttl = ttl
+        self.guard = guard or OutboundGuard()
         self._clock = clock
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = client or guarded_client(self.guard, timeout=timeout)
 
     def request(self, message: Message) -> tuple[str, bytes, dict[str, str]]:
         """Encrypt for the subscription and sign for its push service (raises on a bad one)."""
@@ -141,12 +157,18 @@ class WebPushSender:
         try:
             endpoint, body, headers = self.request(message)
         except Exception as exc:  # malformed JSON, bad keys, invalid curve point…
-            return SendResult.give_up(f"invalid push subscription: {exc}"[:500])
+            return SendResult.give_up(f"invalid push subscription: {exc}"[:300])
         try:
-            response = await self._client.post(endpoint, content=body, headers=headers)
+            self.guard.check_url(endpoint)
+        except UrlNotAllowed as exc:
+            return SendResult.give_up(f"refused to send: {exc.details[0].message}")
+        try:
+            status, answer = await post(self._client, endpoint, body, headers)
+        except httpx.InvalidURL as exc:
+            return invalid_url(exc)
         except httpx.HTTPError as exc:
             return transport_failure(exc)
-        return by_status(response.status_code, response.text, gone=frozenset({404, 410}))
+        return by_status(status, answer, gone=frozenset({404, 410}))
 
     async def close(self) -> None:
         if self._owns_client:

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
-from dingdan.services.audit import list_audit
-from dingdan.store.audit import AuditQuery
+from dingdan.services.audit import AuditQuery, list_audit
 from dingdan.web.deps import ActorDep, ReadUowDep
 from dingdan.web.errors import problem_responses
 

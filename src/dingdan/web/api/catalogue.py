@@ -6,12 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from dingdan.domain.errors import NotFound
 from dingdan.domain.inventory import MovementKind
 from dingdan.services import catalogue as svc
-from dingdan.services import inventory, queries
-from dingdan.services.catalogue import ProductFields, WarehouseFields
-from dingdan.store.tables import products, warehouses
+from dingdan.services import inventory
+from dingdan.services.catalogue import ProductFields, ProductQuery, WarehouseFields
 from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
 from dingdan.web.errors import problem_responses
 from dingdan.web.schemas import (
@@ -36,8 +34,7 @@ async def list_products(uow: ReadUowDep, actor: ActorDep,
                         after: Annotated[str | None, Query(description="last SKU seen")] = None,
                         limit: Annotated[int, Query(ge=1, le=500)] = 100,
                         ) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.catalogue.list_products(q, active, limit, after)
+    return await svc.list_products(ProductQuery(q, active, limit, after), uow, actor=actor)
 
 
 @router.post("/products", status_code=201, response_model=ProductPublic, tags=["catalogue"],
@@ -49,11 +46,7 @@ async def create_product(body: ProductCreate, uow: UowDep, actor: ActorDep) -> d
 @router.get("/products/{sku}", response_model=ProductPublic, tags=["catalogue"],
             responses=problem_responses(404))
 async def get_product(sku: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
-    async with uow:
-        row = await uow.catalogue.get(products, "sku", sku)
-    if row is None:
-        raise NotFound({"kind": "product", "key": sku})
-    return row
+    return await svc.get_product(sku, uow, actor=actor)
 
 
 @router.patch("/products/{sku}", response_model=ProductPublic, tags=["catalogue"],
@@ -66,8 +59,7 @@ async def update_product(sku: str, body: ProductUpdate, uow: UowDep,
 
 @router.get("/warehouses", response_model=list[WarehousePublic], tags=["catalogue"])
 async def list_warehouses(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.catalogue.list_warehouses()
+    return await svc.list_warehouses(uow, actor=actor)
 
 
 @router.post("/warehouses", status_code=201, response_model=WarehousePublic, tags=["catalogue"],
@@ -79,11 +71,7 @@ async def create_warehouse(body: WarehouseCreate, uow: UowDep, actor: ActorDep) 
 @router.get("/warehouses/{code}", response_model=WarehousePublic, tags=["catalogue"],
             responses=problem_responses(404))
 async def get_warehouse(code: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
-    async with uow:
-        row = await uow.catalogue.get(warehouses, "code", code)
-    if row is None:
-        raise NotFound({"kind": "warehouse", "key": code})
-    return row
+    return await svc.get_warehouse(code, uow, actor=actor)
 
 
 @router.patch("/warehouses/{code}", response_model=WarehousePublic, tags=["catalogue"],
@@ -102,7 +90,8 @@ async def stock_levels(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
                                                               "threshold available")] = False,
                        threshold: Annotated[int, Query(ge=0, le=2**31 - 1)] = 10,
                        ) -> list[dict[str, Any]]:
-    return await queries.stock_levels(uow, sku, warehouse, low, threshold, actor=actor)
+    return await inventory.stock_levels(inventory.StockLevels(sku, warehouse, low, threshold),
+                                        uow, actor=actor)
 
 
 @router.post("/stock/receipts", status_code=201, response_model=StockLevel, tags=["stock"],
@@ -128,5 +117,5 @@ async def stock_movements(uow: ReadUowDep, actor: ActorDep, sku: str | None = No
                           warehouse_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                           ) -> list[dict[str, Any]]:
-    async with uow:
-        return await uow.stock.movements(sku, warehouse_id, limit)
+    return await inventory.stock_movements(inventory.StockMovements(sku, warehouse_id, limit),
+                                           uow, actor=actor)

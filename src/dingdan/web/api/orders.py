@@ -14,7 +14,7 @@ from dingdan.domain.lifecycle import Action
 from dingdan.domain.orders import Address, Customer, LineDraft, OrderDraft, normalize_phone
 from dingdan.services import orders as svc
 from dingdan.services import queries
-from dingdan.store.orders import ListQuery
+from dingdan.services.queries import ListQuery
 from dingdan.web.deps import ActorDep, LangDep, ReadUowDep, UowDep, get_read_uow
 from dingdan.web.errors import problem_responses
 from dingdan.web.schemas import (

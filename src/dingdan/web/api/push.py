@@ -2,7 +2,9 @@
 service worker script (``/sw.js``, served from the site root so it may control every page).
 
 Subscribing is open to the customer who proves the order is theirs (``order_number`` and the
-phone or email on it) and to signed-in callers; see ``dingdan.services.push``.
+phone or email on it; limited per address and per order, 429 with ``Retry-After`` past it)
+and to signed-in callers who may read personal data; see ``dingdan.services.push``. The
+endpoint must pass the outbound guard (422 ``URL_NOT_ALLOWED``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dingdan.domain.errors import NotFound
 from dingdan.domain.events import Actor
 from dingdan.services import push as svc
 from dingdan.settings import Settings
-from dingdan.web.deps import UowDep, current_actor
+from dingdan.web.auth import client_address
+from dingdan.web.deps import GuardDep, PushThrottleDep, UowDep, current_actor
 from dingdan.web.errors import problem_responses
 
 router = APIRouter(prefix="/push", tags=["web push"], responses=problem_responses(400, 422))
@@ -82,13 +85,15 @@ async def vapid_public_key(request: Request) -> dict[str, str]:
 
 
 @router.post("/subscriptions", status_code=201, response_model=SubscribedOut,
-             responses=problem_responses(401, 403, 404))
+             responses=problem_responses(401, 403, 404, 429))
 async def subscribe(body: SubscribeIn, request: Request, uow: UowDep,
-                    actor: Annotated[Actor | None, Depends(optional_actor)]) -> Any:
+                    actor: Annotated[Actor | None, Depends(optional_actor)],
+                    guard: GuardDep, throttle: PushThrottleDep) -> Any:
     return await svc.subscribe_push(svc.SubscribePush(
         subscription=body.subscription.model_dump(), order_number=body.order_number,
         customer_key=body.customer_key, contact=body.contact, actor=actor,
-        user_agent=request.headers.get("user-agent")), uow)
+        user_agent=request.headers.get("user-agent"),
+        client_address=client_address(request)), uow, guard=guard, throttle=throttle)
 
 
 @router.delete("/subscriptions", status_code=204, responses=problem_responses(404))

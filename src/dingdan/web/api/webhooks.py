@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dingdan.services import webhooks as svc
-from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
+from dingdan.web.deps import ActorDep, GuardDep, ReadUowDep, UowDep
 from dingdan.web.errors import problem_responses
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"],
@@ -100,10 +100,11 @@ async def list_webhooks(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]
 
 
 @router.post("", status_code=201, response_model=WebhookWithSecret)
-async def create_webhook(body: WebhookCreate, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+async def create_webhook(body: WebhookCreate, uow: UowDep, actor: ActorDep,
+                         guard: GuardDep) -> dict[str, Any]:
     made = await svc.create_subscription(svc.CreateSubscription(
         url=body.url, event_types=tuple(body.event_types), actor=actor,
-        description=body.description, active=body.active), uow)
+        description=body.description, active=body.active), uow, guard=guard)
     return made.subscription | {"secret": made.secret}
 
 
@@ -115,10 +116,10 @@ async def get_webhook(subscription_id: int, uow: ReadUowDep, actor: ActorDep) ->
 @router.patch("/{subscription_id}", response_model=WebhookWithSecret,
               responses=problem_responses(404, 409))
 async def update_webhook(subscription_id: int, body: WebhookUpdate, uow: UowDep,
-                         actor: ActorDep) -> dict[str, Any]:
+                         actor: ActorDep, guard: GuardDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version", "rotate_secret"})
     done = await svc.update_subscription(subscription_id, changes, body.expected_version, actor,
-                                         uow, rotate_secret=body.rotate_secret)
+                                         uow, rotate_secret=body.rotate_secret, guard=guard)
     return done.subscription | {"secret": done.secret}
 
 

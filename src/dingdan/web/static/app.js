@@ -5,7 +5,7 @@
     var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
   }
-  // Every HTMX request carries the CSRF double-submit token from the cookie (starlette-csrf),
+  // Every HTMX request carries the CSRF token (bound to the session, web/csrf.py) from the cookie,
   // read at send time, so a cookie set after the page loaded is used too.
   document.addEventListener("htmx:configRequest", function (e) {
     var token = csrfToken();
@@ -15,6 +15,22 @@
   // wait for it before changing an order elsewhere).
   document.addEventListener("htmx:sseOpen", function () { document.body.setAttribute("data-live", "open"); });
   document.addEventListener("htmx:sseError", function () { document.body.setAttribute("data-live", "retrying"); });
+  // Forms marked data-reset-on-success clear themselves after HTMX posted them well (the
+  // page's Content-Security-Policy allows no hx-on inline handlers).
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail && e.detail.elt;
+    if (e.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) {
+      form.reset();
+    }
+  });
+  // "Back" links: data-history-back goes back in history (href is the fallback).
+  document.addEventListener("click", function (e) {
+    var link = e.target && e.target.closest && e.target.closest("a[data-history-back]");
+    if (link && window.history.length > 1) {
+      e.preventDefault();
+      window.history.back();
+    }
+  });
   // "Select all" boxes: data-select-all="<css selector of the boxes>".
   document.addEventListener("change", function (e) {
     var sel = e.target && e.target.getAttribute && e.target.getAttribute("data-select-all");

@@ -39,7 +39,7 @@ from dingdan.domain.lifecycle import Action, Status
 from dingdan.domain.money import MINOR_UNITS
 from dingdan.domain.permissions import Permission, can
 from dingdan.settings import Settings
-from dingdan.web.auth import csrf_token
+from dingdan.web.csrf import csrf_token
 from dingdan.web.errors import STATUS as ERROR_STATUS
 from dingdan.web.i18n import LANGUAGES, error_text, field_message, negotiate
 from dingdan.web.ui.text import (

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import QueryParams
 
 from dingdan.domain.lifecycle import Status
-from dingdan.store.orders import SORTABLE, ListQuery
+from dingdan.services.queries import SORTABLE, ListQuery
 
 SORT_COLUMNS = ("number", "placed_at", "total", "updated_at")
 PAGE_SIZES = (25, 50, 100, 200)

@@ -22,7 +22,7 @@ from dingdan.services import notifications as notes
 from dingdan.services import sla, webhooks
 from dingdan.services import template_editor as editor
 from dingdan.services.templates import TemplateSource
-from dingdan.web.deps import app_settings, template_renderer, working_calendar
+from dingdan.web.deps import app_settings, outbound_guard, template_renderer, working_calendar
 from dingdan.web.ui import error_response, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow
 
@@ -190,7 +190,8 @@ async def create_webhook(request: Request, actor: PageActor,
     try:
         made = await webhooks.create_subscription(webhooks.CreateSubscription(
             url=url.strip(), event_types=types or ("*",), actor=actor,
-            description=description or None), write_uow(request))
+            description=description or None), write_uow(request),
+            guard=outbound_guard(request))
         ctx = await _webhooks_context(request, actor)
     except DomainError as exc:
         return error_response(request, exc, actor)

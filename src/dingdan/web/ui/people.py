@@ -20,19 +20,21 @@ from dingdan.domain.events import Actor
 from dingdan.domain.people import LANGUAGES
 from dingdan.domain.permissions import Permission, Role, can
 from dingdan.services import audit as audit_svc
+from dingdan.services import catalogue as catalogue_svc
 from dingdan.services import tokens as token_svc
 from dingdan.services import users as svc
-from dingdan.store.audit import AuditQuery
+from dingdan.services.audit import AuditQuery
 from dingdan.web.auth import (
     PageActorDep,
-    csrf_token,
     end_session,
     safe_next,
+    session_id,
     start_session,
 )
 from dingdan.web.auth import (
     client_address as client_ip,
 )
+from dingdan.web.csrf import csrf_token
 from dingdan.web.errors import STATUS as ERROR_STATUS
 from dingdan.web.i18n import error_text, field_message
 from dingdan.web.ui import LANG_COOKIE, error_response, page_language, render
@@ -80,19 +82,23 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 async def login(request: Request, login: FormStr, password: FormStr,
                 next: OptForm = None) -> Response:
+    settings = request.app.state.settings
     try:
         signed = await svc.sign_in(
-            svc.SignIn(login, password, client_ip(request), request.headers.get("user-agent")),
-            _uow(request), request.app.state.passwords, request.app.state.lockout)
+            svc.SignIn(login, password, client_ip(request), request.headers.get("user-agent"),
+                       session_seconds=settings.session_max_age_seconds),
+            _uow(request), request.app.state.passwords, request.app.state.sign_in_limits)
     except DomainError as exc:
+        retry = exc.params.get("retry_after")
         return render(request, "people/login.html",
                       _ctx(request, next=safe_next(next), login=login,
-                           problem=_problem(request, exc)), status_code=_status(exc))
+                           problem=_problem(request, exc)), status_code=_status(exc),
+                      headers={"Retry-After": str(retry)} if retry else None)
     response = _see_other(safe_next(next))
-    start_session(request, response, signed)
+    start_session(request, signed)
     if signed.language in LANGUAGES:
         response.set_cookie(LANG_COOKIE, signed.language, max_age=365 * 86400,
-                            samesite="lax", secure=request.app.state.settings.https)
+                            samesite="lax", secure=settings.https)
     return response
 
 
@@ -104,7 +110,7 @@ async def logout(request: Request, everywhere: OptForm = None) -> Response:
             await svc.sign_out_everywhere(actor, _uow(request))
         except Unauthenticated:
             pass
-    end_session(request)
+    await end_session(request)
     return _see_other("/login")
 
 
@@ -126,22 +132,19 @@ async def change_password(request: Request, actor: PageActorDep, current: FormSt
         return render(request, "people/password.html",
                       _ctx(request, mismatch=True), actor=actor, status_code=422)
     try:
-        epoch = await svc.change_password(svc.ChangePassword(actor, current, new),
-                                          _uow(request), request.app.state.passwords)
+        await svc.change_password(svc.ChangePassword(actor, current, new, session_id(request)),
+                                  _uow(request), request.app.state.passwords)
     except DomainError as exc:
         return render(request, "people/password.html",
                       _ctx(request, problem=_problem(request, exc)), actor=actor,
                       status_code=_status(exc))
-    request.session["epoch"] = epoch  # this session stays; the others have ended
     return render(request, "people/password.html", _ctx(request, changed=True), actor=actor)
 
 
 # --- people and roles ---------------------------------------------------------------------
 
-async def _warehouses(request: Request) -> list[dict[str, Any]]:
-    async with _uow(request, True) as uow:
-        rows: list[dict[str, Any]] = await uow.catalogue.list_warehouses()
-        return rows
+async def _warehouses(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    return await catalogue_svc.list_warehouses(_uow(request, True), actor=actor)
 
 
 def _fields(name: str, email: str | None, phone: str | None, language: str | None,
@@ -157,7 +160,7 @@ async def people(request: Request, actor: PageActorDep) -> Response:
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "people/people.html",
-                  _ctx(request, rows=rows, warehouses=await _warehouses(request), form={}),
+                  _ctx(request, rows=rows, warehouses=await _warehouses(request, actor), form={}),
                   actor=actor)
 
 
@@ -179,7 +182,7 @@ async def create_person(request: Request, actor: PageActorDep, name: FormStr,
         form = {"name": name, "email": email, "phone": phone, "language": language,
                 "roles": roles or [], "warehouses": warehouses or []}
         return render(request, "people/people.html",
-                      _ctx(request, rows=rows, warehouses=await _warehouses(request),
+                      _ctx(request, rows=rows, warehouses=await _warehouses(request, actor),
                            form=form, problem=_problem(request, exc)),
                       actor=actor, status_code=_status(exc))
     return _see_other(f"/people/{user['id']}")
@@ -193,8 +196,9 @@ async def _person_page(request: Request, actor: Actor, user_id: int, status_code
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "people/person.html",
-                  _ctx(request, user=user, tokens=tokens, warehouses=await _warehouses(request),
-                       **kw), actor=actor, status_code=status_code)
+                  _ctx(request, user=user, tokens=tokens,
+                       warehouses=await _warehouses(request, actor), **kw),
+                  actor=actor, status_code=status_code)
 
 
 @router.get("/people/{user_id}")

@@ -14,10 +14,9 @@ from dingdan.domain.errors import DomainError, FieldError, ValidationFailed
 from dingdan.domain.events import Actor
 from dingdan.domain.inventory import MovementKind
 from dingdan.domain.money import MINOR_UNITS
-from dingdan.domain.permissions import Permission, can
-from dingdan.services import backoffice as bo
-from dingdan.services import catalogue, inventory, queries
-from dingdan.services.catalogue import ProductFields, WarehouseFields
+from dingdan.domain.permissions import Permission, can, may_touch_warehouse
+from dingdan.services import catalogue, inventory
+from dingdan.services.catalogue import ProductFields, ProductQuery, WarehouseFields
 from dingdan.web.ui import error_response, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow
 
@@ -26,7 +25,8 @@ router = APIRouter()
 
 async def _products_context(request: Request, actor: Actor, q: str,
                             after: str | None) -> dict[str, Any]:
-    rows = await bo.list_products(read_uow(request), q or None, None, 100, after)
+    rows = await catalogue.list_products(ProductQuery(q or None, None, 100, after),
+                                         read_uow(request), actor=actor)
     return {"rows": rows, "q": q, "next_after": rows[-1]["sku"] if len(rows) == 100 else None,
             "may_edit": can(actor, Permission.CATALOGUE_WRITE)}
 
@@ -71,7 +71,7 @@ async def create_product(request: Request, actor: PageActor,
 
 
 async def _warehouses_context(request: Request, actor: Actor) -> dict[str, Any]:
-    return {"rows": await bo.list_warehouses(read_uow(request)),
+    return {"rows": await catalogue.list_warehouses(read_uow(request), actor=actor),
             "may_edit": can(actor, Permission.CATALOGUE_WRITE)}
 
 
@@ -108,11 +108,14 @@ def _threshold(raw: str | None) -> int:
 
 async def _stock_context(request: Request, actor: Actor, sku: str, warehouse: str, low: bool,
                          threshold: int) -> dict[str, Any]:
-    warehouses = await bo.list_warehouses(read_uow(request))
-    rows = await queries.stock_levels(read_uow(request), sku or None, warehouse or None, low,
-                                      threshold, actor=actor)
+    # The filter offers the warehouses this person may see (docs/security.md).
+    warehouses = [w for w in await catalogue.list_warehouses(read_uow(request), actor=actor)
+                  if may_touch_warehouse(actor, w["id"])]
+    rows = await inventory.stock_levels(inventory.StockLevels(
+        sku or None, warehouse or None, low, threshold), read_uow(request), actor=actor)
     wid = next((w["id"] for w in warehouses if w["code"] == warehouse), None)
-    movements = await bo.stock_movements(read_uow(request), sku or None, wid, 20)
+    movements = await inventory.stock_movements(inventory.StockMovements(
+        sku or None, wid, 20), read_uow(request), actor=actor)
     return {"rows": rows, "warehouses": warehouses, "sku": sku, "warehouse": warehouse,
             "low": low, "threshold": threshold, "movements": movements,
             "warehouse_codes": {w["id"]: w["code"] for w in warehouses},
