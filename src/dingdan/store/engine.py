@@ -10,6 +10,8 @@ they are customers' names, phones and addresses, and the text ends up in the log
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 from sqlalchemy import event
@@ -18,6 +20,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 READ_ONLY = "dingdan_read_only"
+
+# SQLite has one writer at a time. Writers of this process queue here, first come first
+# served, instead of sleeping in SQLite's busy handler (which polls with growing sleeps and
+# makes a burst's tail wait seconds). The busy timeout still covers writers of other processes.
+_WRITERS: weakref.WeakKeyDictionary[Any, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+class WriterQueue:
+    """A FIFO lock (asyncio.Lock wakes waiters in arrival order) with a time limit: a writer
+    that waits longer gets SQLite's own "database is locked" error, as the busy handler's."""
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self._lock = asyncio.Lock()
+        self._timeout = timeout_seconds
+
+    async def acquire(self) -> None:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), self._timeout)
+        except TimeoutError:
+            import sqlite3
+
+            from sqlalchemy.exc import OperationalError
+
+            raise OperationalError("BEGIN IMMEDIATE", None,
+                                   sqlite3.OperationalError("database is locked")) from None
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+def writer_queue(engine: AsyncEngine) -> WriterQueue | None:
+    """The in-process FIFO queue of SQLite writers on ``engine``; None on PostgreSQL."""
+    sync = getattr(engine, "sync_engine", None)  # the demo loader's batch stand-in has none
+    return None if sync is None else _WRITERS.get(sync)
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
@@ -32,6 +68,8 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
 def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
     engine = create_async_engine(url, echo=echo, hide_parameters=not echo,
                                  connect_args={"timeout": busy_timeout_ms / 1000})
+    # Queued writers give up after the busy timeout, but never sooner than 30 s.
+    _WRITERS[engine.sync_engine] = WriterQueue(max(busy_timeout_ms / 1000, 30.0))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
-from dingdan.store.engine import READ_ONLY
+from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.sessions import SessionRepo
@@ -49,6 +49,12 @@ class UnitOfWork:
         self._read_only = read_only
         self._conn: AsyncConnection | None = None
         self._committed = False
+        self._queue: WriterQueue | None = None
+
+    def _leave_queue(self) -> None:
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            queue.release()
 
     def now(self) -> datetime:
         return self._clock()
@@ -63,10 +69,17 @@ class UnitOfWork:
         return self._engine.dialect.name
 
     async def __aenter__(self) -> UnitOfWork:
-        conn = await self._engine.connect()
-        if self._read_only:
-            conn = await conn.execution_options(**{READ_ONLY: True})
-        await conn.begin()
+        if not self._read_only and (queue := writer_queue(self._engine)) is not None:
+            await queue.acquire()  # SQLite: wait our turn (FIFO) before BEGIN IMMEDIATE
+            self._queue = queue
+        try:
+            conn = await self._engine.connect()
+            if self._read_only:
+                conn = await conn.execution_options(**{READ_ONLY: True})
+            await conn.begin()
+        except BaseException:
+            self._leave_queue()
+            raise
         self._conn = conn
         self.orders = OrderRepo(conn)
         self.stock = StockRepo(conn)
@@ -97,6 +110,7 @@ class UnitOfWork:
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
+            self._leave_queue()
             return
         try:
             if self._committed:
@@ -109,7 +123,10 @@ class UnitOfWork:
             else:
                 await conn.rollback()
         finally:
-            await conn.close()
+            try:
+                await conn.close()
+            finally:
+                self._leave_queue()
 
 
 class UnitOfWorkFactory:
