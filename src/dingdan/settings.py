@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 20
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite writers of one process wait in an in-process FIFO queue rather than in SQLite's
+    # sleeping busy handler; off only to measure the difference (bench/sqlite_queue.py).
+    sqlite_writer_queue: bool = True
     echo_sql: bool = False
     host: str = "127.0.0.1"
     port: int = 8000

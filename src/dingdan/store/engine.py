@@ -57,19 +57,20 @@ def writer_queue(engine: AsyncEngine) -> WriterQueue | None:
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20,
-                busy_timeout_ms: int = 10_000, echo: bool = False) -> AsyncEngine:
+                busy_timeout_ms: int = 10_000, echo: bool = False,
+                writer_queue: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, busy_timeout_ms, echo)
+        return _sqlite_engine(url, busy_timeout_ms, echo, writer_queue)
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                                pool_pre_ping=False, echo=echo, pool_recycle=3600,
                                hide_parameters=not echo)
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, echo: bool, queue: bool) -> AsyncEngine:
     engine = create_async_engine(url, echo=echo, hide_parameters=not echo,
                                  connect_args={"timeout": busy_timeout_ms / 1000})
-    # Queued writers give up after the busy timeout, but never sooner than 30 s.
-    _WRITERS[engine.sync_engine] = WriterQueue(max(busy_timeout_ms / 1000, 30.0))
+    if queue:  # queued writers give up after the busy timeout, but never sooner than 30 s
+        _WRITERS[engine.sync_engine] = WriterQueue(max(busy_timeout_ms / 1000, 30.0))
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:

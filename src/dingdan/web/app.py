@@ -65,7 +65,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                              max_overflow=settings.db_max_overflow,
                              busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-                             echo=settings.echo_sql)
+                             echo=settings.echo_sql,
+                             writer_queue=settings.sqlite_writer_queue)
         app.state.uow = UnitOfWorkFactory(engine, clock)
         try:
             async with AsyncExitStack() as stack:
