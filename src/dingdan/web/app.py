@@ -23,6 +23,7 @@ from dingdan.web import errors, live, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.deps import TokenCache
+from dingdan.web.text_guard import RefuseControlCharacters
 
 API = "/api/v1"
 
@@ -67,6 +68,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.state.default_language = settings.default_language
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     errors.install(app)
+    # Innermost of the middleware (added first): sessions, CSRF and size limits run before it.
+    app.add_middleware(RefuseControlCharacters)
     app.include_router(orders.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
     app.include_router(webhooks.router, prefix=API)

@@ -110,8 +110,10 @@ def install(app: FastAPI) -> None:
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
             return problem(request, 400, "MALFORMED_JSON")
-        details = [(_loc(e.get("loc", ())), str(e.get("type", "invalid")), str(e.get("msg", "")))
-                   for e in errs]
+        # Only loc, type and msg: never the input (it may be an int no JSON encoder takes, or
+        # a 100 KB string) nor ctx.
+        details = [(_loc(e.get("loc", ())), str(e.get("type", "invalid")),
+                    str(e.get("msg", ""))[:300]) for e in errs[:50]]
         return problem(request, 422, "VALIDATION_FAILED", None, details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -120,7 +122,8 @@ def install(app: FastAPI) -> None:
                 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION_FAILED")
         if exc.status_code >= 500:
             code = "INTERNAL_ERROR"
-        return problem(request, exc.status_code, code)
+        # Keep what the exception says about itself: 405's Allow (RFC 9110), 401's challenge.
+        return problem(request, exc.status_code, code, headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -129,7 +132,7 @@ def install(app: FastAPI) -> None:
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc]
+    parts = [str(p)[:100] for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
     return ".".join(parts)

@@ -74,6 +74,9 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
                            "This endpoint does not accept that method.", "该接口不支持此方法。"),
     "PAYLOAD_TOO_LARGE": ("Payload too large", "请求体过大",
                           "The request body is too large.", "请求体过大。"),
+    "INVALID_TEXT": ("Invalid characters", "包含无效字符",
+                     "The address, query or form holds a control character (such as NUL).",
+                     "地址、查询参数或表单中含有控制字符（如 NUL）。"),
     "INTERNAL_ERROR": ("Internal error", "内部错误",
                        "Something went wrong on our side; it has been logged.",
                        "服务器内部错误，已记录。"),
@@ -115,6 +118,18 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "own_account": ("You cannot deactivate yourself.", "不能停用自己的账号。"),
     "not_editable": ("This field cannot be changed here.", "此处不能修改该字段。"),
     "in_the_past": ("Must be in the future.", "必须是将来的时间。"),
+    "control_character": ("Control characters (such as NUL) are not allowed here.",
+                          "此处不允许控制字符（如 NUL）。"),
+    "not_null": ("Leave the field out to keep it; it cannot be null.", "不能为 null；不修改请省略此项。"),
+    "bool_type": ("Must be true or false.", "必须是 true 或 false。"),
+    "datetime_type": ("A date and time in ISO 8601 with an offset, e.g. 2026-11-11T18:00:00+08:00.",
+                      "请使用带时区的 ISO 8601 日期时间，例如 2026-11-11T18:00:00+08:00。"),
+    "string_pattern_mismatch": ("Not in the allowed form.", "格式不正确。"),
+    "less_than_equal": ("Too large.", "数值过大。"),
+    "greater_than_equal": ("Too small.", "数值过小。"),
+    "greater_than": ("Too small.", "数值过小。"),
+    "string_too_long": ("Too long.", "太长。"),
+    "string_too_short": ("This field is required.", "此项必填。"),
 }
 
 
