@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from dingdan.domain import errors as de
 from dingdan.web.i18n import error_text, field_message, negotiate
@@ -122,13 +123,28 @@ def install(app: FastAPI) -> None:
                 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION_FAILED")
         if exc.status_code >= 500:
             code = "INTERNAL_ERROR"
-        # Keep what the exception says about itself: 405's Allow (RFC 9110), 401's challenge.
-        return problem(request, exc.status_code, code, headers=dict(exc.headers or {}))
+        # Keep what the exception says about itself (401's challenge); a 405 lists every
+        # method the path takes (RFC 9110), which the one route that raised it does not know.
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem(request, exc.status_code, code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", path=request.url.path, exc_info=exc)
         return problem(request, 500, "INTERNAL_ERROR")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at this path: a full match when asked with that method."""
+    routes = request.app.router.routes
+    allowed = [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+               if any(r.matches({**request.scope, "method": m})[0] is Match.FULL
+                      for r in routes)]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.append("HEAD")
+    return allowed
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
