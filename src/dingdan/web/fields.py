@@ -27,11 +27,12 @@ from dingdan.domain.orders import MAX_QTY
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
-# C0 controls and DEL. A single line allows none; multi-line text allows \t \n \r.
+# C0 controls and DEL (and unpaired surrogates, which no database can store). A single line
+# allows none; multi-line text allows \t \n \r.
 LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-_LINE_BAD = re.compile(r"[\x00-\x1f\x7f]")
-_TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BAD = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_TEXT_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _clean(bad: re.Pattern[str]) -> Any:
