@@ -74,7 +74,7 @@ async def test_a_line_quantity_beyond_64_bits_is_a_validation_error(app_client, 
     cat = await seed_catalogue(app_client, {"A": 5})
     problem = await refused(app_client, "POST", f"{API}/orders", 422, "VALIDATION_FAILED",
                             json=order_body([(cat["skus"]["A"], quantity)]))
-    assert error_locs(problem) == {"lines.0.quantity": "less_than_equal"}
+    assert error_locs(problem) == {"lines.0.quantity": "out_of_range"}
 
 
 @pytest.mark.parametrize("kind", ["receipts", "adjustments"])
@@ -83,7 +83,7 @@ async def test_stock_past_a_32_bit_count_is_refused(app_client, kind):
     move = {"sku": cat["skus"]["A"], "warehouse": cat["warehouses"]["SH"], "reason": "count"}
     problem = await refused(app_client, "POST", f"{API}/stock/{kind}", 422, "VALIDATION_FAILED",
                             json={**move, "quantity": 2**31})
-    assert error_locs(problem) == {"quantity": "less_than_equal"}
+    assert error_locs(problem) == {"quantity": "out_of_range"}
     problem = await refused(app_client, "POST", f"{API}/stock/{kind}", 422, "VALIDATION_FAILED",
                             json={**move, "quantity": 2**31 - 1})
     assert error_locs(problem) == {"quantity": "too_large"}
@@ -128,8 +128,8 @@ async def test_null_for_a_person_s_required_field_is_refused(app_client, field):
     ({"shipping_fee": True}, "shipping_fee", "int_type"),
     ({"ship_by": 7}, "ship_by", "datetime_type"),
     ({"ship_by": "7"}, "ship_by", "datetime_type"),
-    ({"customer": {"name": ""}}, "customer.name", "string_too_short"),
-    ({"quantity": 0}, "lines.0.quantity", "greater_than_equal"),
+    ({"customer": {"name": ""}}, "customer.name", "required"),
+    ({"quantity": 0}, "lines.0.quantity", "out_of_range"),
 ])
 async def test_numbers_dates_and_required_text_are_not_coerced(app_client, change, loc, code):
     cat = await seed_catalogue(app_client, {"A": 50})

@@ -113,8 +113,8 @@ def install(app: FastAPI) -> None:
             return problem(request, 400, "MALFORMED_JSON")
         # Only loc, type and msg: never the input (it may be an int no JSON encoder takes, or
         # a 100 KB string) nor ctx.
-        details = [(_loc(e.get("loc", ())), str(e.get("type", "invalid")),
-                    str(e.get("msg", ""))[:300]) for e in errs[:50]]
+        details = [(_loc(e.get("loc", ())), _field_code(e), str(e.get("msg", ""))[:300])
+                   for e in errs[:50]]
         return problem(request, 422, "VALIDATION_FAILED", None, details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -145,6 +145,20 @@ def _allowed_methods(request: Request) -> list[str]:
     if "GET" in allowed and "HEAD" not in allowed:
         allowed.append("HEAD")
     return allowed
+
+
+# The rules' stable codes, whichever layer finds the fault: the schema's bounds are the
+# domain's ranges, and text that must not be empty is "required".
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _field_code(error: Any) -> str:
+    code = str(error.get("type", "invalid"))
+    if code in _BOUNDS:
+        return "out_of_range"
+    if code == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        return "required"
+    return code
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:

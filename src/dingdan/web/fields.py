@@ -66,8 +66,13 @@ Amount = Annotated[int, Strict(), Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
 Id = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
 # A record's version (an INTEGER column), for optimistic concurrency.
 Version = Annotated[int, Strict(), Field(ge=0, le=INT32_MAX)]
-# An order line's quantity: what the order rules accept (domain/orders.py).
-LineQuantity = Annotated[int, Strict(), Field(ge=1, le=MAX_QTY)]
+# An order line's quantity. The document shows the order rules' range (domain/orders.py); the
+# rules refuse 0 themselves, so that one answer names every bad field of the order. The type
+# keeps what reaches them storable.
+LineQuantity = Annotated[int, Strict(), Field(ge=-(2**31), le=INT32_MAX, json_schema_extra={
+    "minimum": 1, "maximum": MAX_QTY})]
+# Text the rules require (they name every empty field at once): documented as non-empty.
+NON_EMPTY_LINE: dict[str, Any] = {"minLength": 1, "pattern": LINE_PATTERN}
 # A change of stock on hand (INTEGER columns: on_hand, the ledger's quantity).
 StockQuantity = Int32
 

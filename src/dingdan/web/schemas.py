@@ -19,6 +19,7 @@ from dingdan.domain import lifecycle
 from dingdan.domain.lifecycle import Status
 from dingdan.domain.orders import MAX_CUSTOM_FIELDS_KEYS, MAX_LINES, MAX_TAGS
 from dingdan.web.fields import (
+    NON_EMPTY_LINE,
     Amount,
     Bool,
     Int32,
@@ -66,19 +67,20 @@ class _In(BaseModel):
 
 
 class CustomerIn(_In):
-    name: Line = Field(min_length=1, max_length=200, examples=["张伟"])
+    name: Line = Field(max_length=200, examples=["张伟"], json_schema_extra=NON_EMPTY_LINE)
     company: Line | None = Field(None, max_length=200)
     phone: Line | None = Field(None, max_length=32, examples=["13800138000"])
     email: EmailStr | None = Field(None, max_length=254)
 
 
 class AddressIn(_In):
-    recipient: Line = Field(min_length=1, max_length=200)
-    phone: Line = Field(min_length=1, max_length=32)
-    province: Line = Field(min_length=1, max_length=64, examples=["上海市"])
-    city: Line = Field(min_length=1, max_length=64, examples=["上海市"])
-    district: Line = Field(min_length=1, max_length=64, examples=["浦东新区"])
-    street: Line = Field(min_length=1, max_length=400, examples=["世纪大道 100 号 8 楼"])
+    recipient: Line = Field(max_length=200, json_schema_extra=NON_EMPTY_LINE)
+    phone: Line = Field(max_length=32, json_schema_extra=NON_EMPTY_LINE)
+    province: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["上海市"])
+    city: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["上海市"])
+    district: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["浦东新区"])
+    street: Line = Field(max_length=400, json_schema_extra=NON_EMPTY_LINE,
+                         examples=["世纪大道 100 号 8 楼"])
     postcode: Line | None = Field(None, max_length=16, examples=["200120"])
     # ISO 3166 alpha-2, upper-cased: the phone and postcode rules look the region up by it.
     country: Annotated[str, StringConstraints(to_upper=True)] = Field(
@@ -94,7 +96,8 @@ class LineIn(_In):
     model: Line | None = Field(None, max_length=200, description="model or specification")
 
 
-Tag = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[\w\-:.\u4e00-\u9fff]+$")]
+Tag = Annotated[Line, Field(max_length=40, json_schema_extra={  # the rules check the pattern
+    "minLength": 1, "pattern": r"^[\w\-:.\u4e00-\u9fff]+$"})]
 
 
 class OrderCreate(_In):
