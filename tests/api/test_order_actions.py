@@ -252,7 +252,7 @@ async def test_an_action_body_with_wrong_types_is_refused(app_client):
     url = f"{ORDERS}/{order['number']}/hold"
     problem = await refused(app_client, "POST", url, 422, "VALIDATION_FAILED",
                             json={"reason": 5, "expected_version": "latest"})
-    assert error_locs(problem) == {"reason": "string_type", "expected_version": "int_parsing"}
+    assert error_locs(problem) == {"reason": "string_type", "expected_version": "int_type"}
     await refused(app_client, "POST", url, 400, "MALFORMED_JSON", content=b"{reason:",
                   headers={"Content-Type": "application/json"})
 

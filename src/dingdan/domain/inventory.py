@@ -28,6 +28,11 @@ class ShortLine:
     available: int  # the most any single candidate warehouse has
 
 
+# The most a warehouse may hold of one SKU, and the largest single movement: stock is counted
+# in 32-bit integers, so a receipt that would pass this is refused, never overflowed.
+MAX_ON_HAND = 2**31 - 1
+
+
 class MovementKind(StrEnum):
     RECEIPT = "receipt"
     ADJUSTMENT = "adjustment"

@@ -60,6 +60,9 @@ LABELS: Mapping[Stage, Mapping[str, str]] = {
     Stage.DELIVER: {"zh-CN": "妥投", "en": "Delivery"},
 }
 
+# A stage's limit is at most a year (of wall-clock minutes): deadlines are walked over the
+# working calendar day by day, and no order waits longer than that for one stage.
+MAX_POLICY_MINUTES = 366 * 24 * 60
 # Statuses in which each stage's clock runs (an order on hold is still late): the order
 # lifecycle's data (``lifecycle.SLA_STAGES``).
 STAGE_STATUSES: Mapping[Stage, frozenset[Status]] = {
@@ -73,8 +76,9 @@ def merge_policies(overrides: Mapping[Stage, Policy]) -> dict[Stage, Policy]:
 def validate_policy(p: Policy) -> list[tuple[str, str, str]]:
     """(field, code, message) for each rule a policy breaks."""
     problems = []
-    if p.minutes <= 0:
-        problems.append(("minutes", "out_of_range", "the limit must be positive"))
+    if not 0 < p.minutes <= MAX_POLICY_MINUTES:
+        problems.append(("minutes", "out_of_range",
+                         f"the limit is 1..{MAX_POLICY_MINUTES} minutes (a year)"))
     if not 0 <= p.warn_minutes < max(p.minutes, 1):
         problems.append(("warn_minutes", "out_of_range",
                          "the warning comes after the start and before the deadline"))

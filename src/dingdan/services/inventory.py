@@ -13,7 +13,7 @@ from typing import Any
 
 from dingdan.domain.errors import ErrorCollector, FieldError, NotFound, ValidationFailed
 from dingdan.domain.events import Actor
-from dingdan.domain.inventory import MovementKind
+from dingdan.domain.inventory import MAX_ON_HAND, MovementKind
 from dingdan.domain.permissions import Permission, may_touch_warehouse
 from dingdan.services._access import require, require_warehouse
 from dingdan.store.tables import products, warehouses
@@ -38,6 +38,8 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
     errors = ErrorCollector()
     if cmd.kind is MovementKind.RECEIPT and cmd.quantity <= 0:
         errors.add("quantity", "out_of_range", "a receipt adds a positive quantity")
+    if abs(cmd.quantity) > MAX_ON_HAND:
+        errors.add("quantity", "out_of_range", f"at most {MAX_ON_HAND} at a time")
     if cmd.kind is MovementKind.ADJUSTMENT and cmd.quantity == 0:
         errors.add("quantity", "out_of_range", "an adjustment changes the quantity")
     if cmd.kind is MovementKind.SHIPMENT:
@@ -55,6 +57,9 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
         require_warehouse(cmd.actor, warehouse["id"], Permission.STOCK_WRITE, "stock", key)
         now = uow.now()
         after = await uow.stock.change_on_hand(cmd.sku, warehouse["id"], cmd.quantity, now)
+        if after is None and cmd.quantity > 0:
+            raise ValidationFailed({"sku": cmd.sku}, [FieldError(
+                "quantity", "too_large", f"on hand would pass {MAX_ON_HAND}")])
         if after is None:
             raise ValidationFailed({"sku": cmd.sku}, [FieldError(
                 "quantity", "below_reserved",

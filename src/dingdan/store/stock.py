@@ -11,10 +11,10 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BigInteger, bindparam, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dingdan.domain.inventory import WarehouseChoice
+from dingdan.domain.inventory import MAX_ON_HAND, WarehouseChoice
 from dingdan.store.tables import products, stock, stock_movements, warehouses
 
 # The statements of order intake, built once. Building a statement (its bind parameters and
@@ -94,14 +94,18 @@ class StockRepo:
 
     async def change_on_hand(self, sku: str, warehouse_id: int, delta: int,
                              now: datetime) -> int | None:
-        """Add ``delta`` to on hand unless that would drop it below what is reserved.
+        """Add ``delta`` to on hand unless that would drop it below what is reserved or lift it
+        past ``MAX_ON_HAND``.
 
         Creates the stock row on a first receipt. Returns on hand after, or None if refused.
         """
+        # The sum is taken as BIGINT: in INTEGER, PostgreSQL would fail on the overflow itself
+        # before the bound could refuse it.
+        after = cast(stock.c.on_hand, BigInteger) + delta
         row = (await self.conn.execute(
             update(stock)
             .where(stock.c.sku == sku, stock.c.warehouse_id == warehouse_id,
-                   stock.c.on_hand + delta >= stock.c.reserved)
+                   after >= stock.c.reserved, after <= MAX_ON_HAND)
             .values(on_hand=stock.c.on_hand + delta, updated_at=now)
             .returning(stock.c.on_hand))).first()
         if row is not None:
@@ -109,7 +113,7 @@ class StockRepo:
         exists = (await self.conn.execute(
             select(stock.c.on_hand).where(stock.c.sku == sku,
                                           stock.c.warehouse_id == warehouse_id))).first()
-        if exists is not None or delta < 0:
+        if exists is not None or not 0 <= delta <= MAX_ON_HAND:
             return None
         await self.conn.execute(insert(stock).values(
             sku=sku, warehouse_id=warehouse_id, on_hand=delta, reserved=0, updated_at=now))

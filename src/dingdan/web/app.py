@@ -28,6 +28,7 @@ from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
 from dingdan.web.request_ids import RequestIdMiddleware
 from dingdan.web.security_headers import SecurityHeadersMiddleware
+from dingdan.web.text_guard import RefuseControlCharacters
 
 API = "/api/v1"
 # Swagger UI started by a static script (no inline script: see web/security_headers.py).
@@ -89,6 +90,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.state.default_language = settings.default_language
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     errors.install(app)
+    # Innermost of the middleware (added first): sessions, CSRF and size limits run before it.
+    app.add_middleware(RefuseControlCharacters)
     app.include_router(orders.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
     app.include_router(webhooks.router, prefix=API)

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dingdan.domain import errors as de
@@ -123,8 +124,10 @@ def install(app: FastAPI) -> None:
         errs = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errs):
             return problem(request, 400, "MALFORMED_JSON")
-        details = [(_loc(e.get("loc", ())), str(e.get("type", "invalid")), str(e.get("msg", "")))
-                   for e in errs]
+        # Only loc, type and msg: never the input (it may be an int no JSON encoder takes, or
+        # a 100 KB string) nor ctx.
+        details = [(_loc(e.get("loc", ())), _field_code(e), str(e.get("msg", ""))[:300])
+                   for e in errs[:50]]
         return problem(request, 422, "VALIDATION_FAILED", None, details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -133,7 +136,12 @@ def install(app: FastAPI) -> None:
                 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}.get(exc.status_code, "VALIDATION_FAILED")
         if exc.status_code >= 500:
             return internal_error(request, exc.status_code)
-        return problem(request, exc.status_code, code)
+        # Keep what the exception says about itself (401's challenge); a 405 lists every
+        # method the path takes (RFC 9110), which the one route that raised it does not know.
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem(request, exc.status_code, code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -175,8 +183,33 @@ class InternalErrorMiddleware:
             await internal_error(Request(scope))(scope, receive, send)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at this path: a full match when asked with that method."""
+    routes = request.app.router.routes
+    allowed = [m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+               if any(r.matches({**request.scope, "method": m})[0] is Match.FULL
+                      for r in routes)]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.append("HEAD")
+    return allowed
+
+
+# The rules' stable codes, whichever layer finds the fault: the schema's bounds are the
+# domain's ranges, and text that must not be empty is "required".
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _field_code(error: Any) -> str:
+    code = str(error.get("type", "invalid"))
+    if code in _BOUNDS:
+        return "out_of_range"
+    if code == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        return "required"
+    return code
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc]
+    parts = [str(p)[:100] for p in loc]
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:] or parts
     return ".".join(parts)

@@ -84,6 +84,9 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "RATE_LIMITED": ("Too many requests", "请求过于频繁",
                      "Too many attempts; try again in {retry_after} second(s).",
                      "尝试次数过多，请 {retry_after} 秒后再试。"),
+    "INVALID_TEXT": ("Invalid characters", "包含无效字符",
+                     "The address, query or form holds a control character (such as NUL).",
+                     "地址、查询参数或表单中含有控制字符（如 NUL）。"),
     "INTERNAL_ERROR": ("Internal error", "内部错误",
                        "Something went wrong on our side; it has been logged as request "
                        "{request_id}.",
@@ -135,6 +138,18 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "template_too_slow": ("The template takes too many steps or too long.",
                           "模板运行步骤过多或耗时过长。"),
     "template_error": ("The template fails when rendered.", "模板渲染出错。"),
+    "control_character": ("Control characters (such as NUL) are not allowed here.",
+                          "此处不允许控制字符（如 NUL）。"),
+    "not_null": ("Leave the field out to keep it; it cannot be null.", "不能为 null；不修改请省略此项。"),
+    "bool_type": ("Must be true or false.", "必须是 true 或 false。"),
+    "datetime_type": ("A date and time in ISO 8601 with an offset, e.g. 2026-11-11T18:00:00+08:00.",
+                      "请使用带时区的 ISO 8601 日期时间，例如 2026-11-11T18:00:00+08:00。"),
+    "string_pattern_mismatch": ("Not in the allowed form.", "格式不正确。"),
+    "less_than_equal": ("Too large.", "数值过大。"),
+    "greater_than_equal": ("Too small.", "数值过小。"),
+    "greater_than": ("Too small.", "数值过小。"),
+    "string_too_long": ("Too long.", "太长。"),
+    "string_too_short": ("This field is required.", "此项必填。"),
 }
 
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,12 +17,23 @@ from pydantic_core import PydanticCustomError
 
 from dingdan.domain import lifecycle
 from dingdan.domain.lifecycle import Status
-from dingdan.domain.money import MAX_AMOUNT
+from dingdan.domain.orders import MAX_CUSTOM_FIELDS_KEYS, MAX_LINES, MAX_TAGS
+from dingdan.web.fields import (
+    NON_EMPTY_LINE,
+    Amount,
+    Bool,
+    Int32,
+    Line,
+    LineQuantity,
+    Moment,
+    Sku,
+    StockQuantity,
+    Text,
+    Version,
+    has_control_characters,
+)
 
-# Bounds that keep every number storable (PostgreSQL integer and bigint columns): a larger one
-# is a 422, never a database error. The business ranges (not negative…) are the rules' job.
-Amount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+__all__ = ["Amount", "Int32"]  # re-exported: routers import the bounds from here too
 
 
 def _refuse_null(value: Any) -> Any:
@@ -37,89 +47,111 @@ def _refuse_null(value: Any) -> Any:
 NotNull = BeforeValidator(_refuse_null)
 
 
+def _clean_json(value: Any) -> Any:
+    """Free-form JSON (custom fields): no control characters in any key or string."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise PydanticCustomError("control_character",
+                                  "control characters (NUL, …) are not allowed here")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _clean_json(k)
+            _clean_json(v)
+    elif isinstance(value, list):
+        for v in value:
+            _clean_json(v)
+    return value
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CustomerIn(_In):
-    name: str = Field(max_length=200, examples=["张伟"])
-    company: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=32, examples=["13800138000"])
-    email: EmailStr | None = None
+    name: Line = Field(max_length=200, examples=["张伟"], json_schema_extra=NON_EMPTY_LINE)
+    company: Line | None = Field(None, max_length=200)
+    phone: Line | None = Field(None, max_length=32, examples=["13800138000"])
+    email: EmailStr | None = Field(None, max_length=254)
 
 
 class AddressIn(_In):
-    recipient: str = Field(max_length=200)
-    phone: str = Field(max_length=32)
-    province: str = Field(max_length=64, examples=["上海市"])
-    city: str = Field(max_length=64, examples=["上海市"])
-    district: str = Field(max_length=64, examples=["浦东新区"])
-    street: str = Field(max_length=400, examples=["世纪大道 100 号 8 楼"])
-    postcode: str | None = Field(None, max_length=16, examples=["200120"])
+    recipient: Line = Field(max_length=200, json_schema_extra=NON_EMPTY_LINE)
+    phone: Line = Field(max_length=32, json_schema_extra=NON_EMPTY_LINE)
+    province: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["上海市"])
+    city: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["上海市"])
+    district: Line = Field(max_length=64, json_schema_extra=NON_EMPTY_LINE, examples=["浦东新区"])
+    street: Line = Field(max_length=400, json_schema_extra=NON_EMPTY_LINE,
+                         examples=["世纪大道 100 号 8 楼"])
+    postcode: Line | None = Field(None, max_length=16, examples=["200120"])
     # ISO 3166 alpha-2, upper-cased: the phone and postcode rules look the region up by it.
     country: Annotated[str, StringConstraints(to_upper=True)] = Field(
         "CN", pattern=r"^[A-Za-z]{2}$")
 
 
 class LineIn(_In):
-    sku: str = Field(max_length=64)
-    quantity: int
+    sku: Sku
+    quantity: LineQuantity
     unit_price: Amount | None = Field(None,
                                       description="minor units (fen); default: catalogue price")
-    name: str | None = Field(None, max_length=200)
-    model: str | None = Field(None, max_length=200, description="model or specification")
+    name: Line | None = Field(None, max_length=200)
+    model: Line | None = Field(None, max_length=200, description="model or specification")
+
+
+Tag = Annotated[Line, Field(max_length=40, json_schema_extra={  # the rules check the pattern
+    "minLength": 1, "pattern": r"^[\w\-:.\u4e00-\u9fff]+$"})]
 
 
 class OrderCreate(_In):
-    channel: str = Field("api", max_length=32, pattern=r"^[a-z0-9_\-]+$")
-    external_id: str | None = Field(None, max_length=128)
+    channel: str = Field("api", min_length=1, max_length=32, pattern=r"^[a-z0-9_\-]+$")
+    external_id: Line | None = Field(None, min_length=1, max_length=128)
     customer: CustomerIn
     shipping_address: AddressIn
-    lines: list[LineIn] = Field(min_length=1)
-    currency: str = Field("CNY", min_length=3, max_length=3)
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    currency: str = Field("CNY", pattern=r"^[A-Za-z]{3}$")
     shipping_fee: Amount = 0
     discount: Amount = 0
     tax: Amount = 0
     subtotal: Amount | None = None
     total: Amount | None = Field(None, description="if given, must equal the computed total")
-    payment_method: str | None = None
-    promo_code: str | None = Field(None, max_length=64)
-    placed_at: AwareDatetime | None = None
-    ship_by: AwareDatetime | None = None
-    deliver_by: AwareDatetime | None = None
-    notes: str | None = Field(None, max_length=2000)
-    tags: list[str] = []
-    custom_fields: dict[str, Any] = {}
+    payment_method: Line | None = Field(None, max_length=32, examples=["alipay"])
+    promo_code: Line | None = Field(None, max_length=64)
+    placed_at: Moment | None = None
+    ship_by: Moment | None = None
+    deliver_by: Moment | None = None
+    notes: Text | None = Field(None, max_length=2000)
+    tags: list[Tag] = Field([], max_length=MAX_TAGS)
+    custom_fields: Annotated[dict[str, Any], BeforeValidator(_clean_json)] = Field(
+        {}, description=f"at most {MAX_CUSTOM_FIELDS_KEYS} keys and 4 KB as JSON; "
+                        "no control characters")
 
 
 class ActionIn(_In):
-    reason: str | None = Field(None, max_length=1000)
-    expected_version: int | None = None
+    reason: Text | None = Field(None, max_length=1000)
+    expected_version: Version | None = None
 
 
 class PayIn(ActionIn):
-    payment_reference: str = Field(max_length=128)
+    payment_reference: Line = Field(min_length=1, max_length=128)
 
 
 class ShipIn(ActionIn):
-    carrier: str = Field(max_length=64)
-    tracking_number: str = Field(max_length=64)
+    carrier: Line = Field(min_length=1, max_length=64)
+    tracking_number: Line = Field(min_length=1, max_length=64)
 
 
 class NoteIn(_In):
-    note: str = Field(max_length=2000)
+    note: Text = Field(min_length=1, max_length=2000)
 
 
 class ContactIn(_In):
     customer: CustomerIn
-    reason: str | None = Field(None, max_length=1000)
-    expected_version: int | None = None
+    reason: Text | None = Field(None, max_length=1000)
+    expected_version: Version | None = None
 
 
 class AddressChangeIn(_In):
     shipping_address: AddressIn
-    reason: str | None = Field(None, max_length=1000)
-    expected_version: int | None = None
+    reason: Text | None = Field(None, max_length=1000)
+    expected_version: Version | None = None
 
 
 class CustomerOut(BaseModel):
@@ -246,29 +278,29 @@ def order_public(o: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 class ProductCreate(_In):
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    sku: Sku
+    name: Line = Field(min_length=1, max_length=200)
     price: Amount = Field(description="minor units")
-    currency: str = Field("CNY", min_length=3, max_length=3)
-    barcode: str | None = Field(None, max_length=64)
+    currency: str = Field("CNY", pattern=r"^[A-Za-z]{3}$")
+    barcode: Line | None = Field(None, max_length=64)
     weight_g: Int32 | None = None
     length_mm: Int32 | None = None
     width_mm: Int32 | None = None
     height_mm: Int32 | None = None
-    active: bool = True
+    active: Bool = True
 
 
 class ProductUpdate(_In):
-    name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
+    name: Annotated[Line | None, NotNull] = Field(None, min_length=1, max_length=200)
     price: Annotated[Amount | None, NotNull] = None
-    currency: Annotated[str | None, NotNull] = Field(None, min_length=3, max_length=3)
-    barcode: str | None = Field(None, max_length=64)
+    currency: Annotated[str | None, NotNull] = Field(None, pattern=r"^[A-Za-z]{3}$")
+    barcode: Line | None = Field(None, max_length=64)
     weight_g: Int32 | None = None
     length_mm: Int32 | None = None
     width_mm: Int32 | None = None
     height_mm: Int32 | None = None
-    active: Annotated[bool | None, NotNull] = None
-    expected_version: Int32 | None = None
+    active: Annotated[Bool | None, NotNull] = None
+    expected_version: Version | None = None
 
 
 class ProductPublic(BaseModel):
@@ -287,22 +319,22 @@ class ProductPublic(BaseModel):
 
 class WarehouseCreate(_In):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    region: str = Field(min_length=1, max_length=64)
-    city: str | None = Field(None, max_length=64)
-    address: str | None = Field(None, max_length=400)
+    name: Line = Field(min_length=1, max_length=200)
+    region: Line = Field(min_length=1, max_length=64)
+    city: Line | None = Field(None, max_length=64)
+    address: Line | None = Field(None, max_length=400)
     priority: Int32 = 0
-    active: bool = True
+    active: Bool = True
 
 
 class WarehouseUpdate(_In):
-    name: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=200)
-    region: Annotated[str | None, NotNull] = Field(None, min_length=1, max_length=64)
-    city: str | None = Field(None, max_length=64)
-    address: str | None = Field(None, max_length=400)
+    name: Annotated[Line | None, NotNull] = Field(None, min_length=1, max_length=200)
+    region: Annotated[Line | None, NotNull] = Field(None, min_length=1, max_length=64)
+    city: Line | None = Field(None, max_length=64)
+    address: Line | None = Field(None, max_length=400)
     priority: Annotated[Int32 | None, NotNull] = None
-    active: Annotated[bool | None, NotNull] = None
-    expected_version: Int32 | None = None
+    active: Annotated[Bool | None, NotNull] = None
+    expected_version: Version | None = None
 
 
 class WarehousePublic(BaseModel):
@@ -327,11 +359,11 @@ class StockLevel(BaseModel):
 
 
 class StockMoveIn(_In):
-    sku: str = Field(max_length=64)
-    warehouse: str = Field(max_length=32, description="warehouse code")
-    quantity: Int32
-    reason: str = Field(max_length=400)
-    reference: str | None = Field(None, max_length=64)
+    sku: Sku
+    warehouse: Line = Field(min_length=1, max_length=32, description="warehouse code")
+    quantity: StockQuantity
+    reason: Text = Field(min_length=1, max_length=400)
+    reference: Line | None = Field(None, max_length=64)
 
 
 class MovementOut(BaseModel):

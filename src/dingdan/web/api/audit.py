@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from dingdan.services.audit import AuditQuery, list_audit
 from dingdan.web.deps import ActorDep, ReadUowDep
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import INT64_MAX, Line, LineQuery, Moment
 
 router = APIRouter(tags=["audit"], responses=problem_responses(400, 401, 403, 422))
 
@@ -41,18 +42,21 @@ class AuditPage(BaseModel):
 @router.get("/audit", response_model=AuditPage, summary="The audit log, newest first")
 async def audit_log(
     uow: ReadUowDep, actor: ActorDep,
-    user_id: Annotated[int | None, Query(description="the person (signed in or through "
-                                                     "their token)")] = None,
-    by: Annotated[str | None, Query(description="an actor label, e.g. token:shop")] = None,
-    object_type: Annotated[str | None, Query(description="order, product, warehouse, stock, "
-                                                         "user, token")] = None,
-    object_id: str | None = None,
-    action: Annotated[str | None, Query(description="e.g. order.approve, or a prefix "
-                                                    "ending in '.': order.")] = None,
-    at_from: AwareDatetime | None = None,
-    at_to: AwareDatetime | None = None,
+    user_id: Annotated[int | None, Query(
+        ge=1, le=INT64_MAX,
+        description="the person (signed in or through their token)")] = None,
+    by: Annotated[Line | None, Query(
+        max_length=200, description="an actor label, e.g. token:shop")] = None,
+    object_type: Annotated[Line | None, Query(
+        max_length=200, description="order, product, warehouse, stock, user, token")] = None,
+    object_id: LineQuery = None,
+    action: Annotated[Line | None, Query(
+        max_length=200,
+        description="e.g. order.approve, or a prefix ending in '.': order.")] = None,
+    at_from: Moment | None = None,
+    at_to: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: LineQuery = None,
 ) -> dict[str, Any]:
     rows, next_cursor = await list_audit(AuditQuery(
         user_id=user_id, actor=by, object_type=object_type, object_id=object_id, action=action,

@@ -12,6 +12,7 @@ from dingdan.services import inventory
 from dingdan.services.catalogue import ProductFields, ProductQuery, WarehouseFields
 from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import IdQuery, Line, LineQuery
 from dingdan.web.schemas import (
     MovementOut,
     ProductCreate,
@@ -29,9 +30,11 @@ router = APIRouter(responses=problem_responses(400, 401, 422))
 
 @router.get("/products", response_model=list[ProductPublic], tags=["catalogue"])
 async def list_products(uow: ReadUowDep, actor: ActorDep,
-                        q: Annotated[str | None, Query(description="SKU, name or barcode")] = None,
+                        q: Annotated[Line | None, Query(
+                            max_length=200, description="SKU, name or barcode")] = None,
                         active: bool | None = None,
-                        after: Annotated[str | None, Query(description="last SKU seen")] = None,
+                        after: Annotated[Line | None, Query(
+                            max_length=200, description="last SKU seen")] = None,
                         limit: Annotated[int, Query(ge=1, le=500)] = 100,
                         ) -> list[dict[str, Any]]:
     return await svc.list_products(ProductQuery(q, active, limit, after), uow, actor=actor)
@@ -84,8 +87,8 @@ async def update_warehouse(code: str, body: WarehouseUpdate, uow: UowDep,
 
 @router.get("/stock", response_model=list[StockLevel], tags=["stock"],
             responses=problem_responses(404))
-async def stock_levels(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
-                       warehouse: str | None = None,
+async def stock_levels(uow: ReadUowDep, actor: ActorDep, sku: LineQuery = None,
+                       warehouse: LineQuery = None,
                        low: Annotated[bool, Query(description="only rows at or below "
                                                               "threshold available")] = False,
                        threshold: Annotated[int, Query(ge=0, le=2**31 - 1)] = 10,
@@ -113,8 +116,8 @@ async def adjust_stock(body: StockMoveIn, uow: UowDep, actor: ActorDep) -> dict[
 
 
 @router.get("/stock/movements", response_model=list[MovementOut], tags=["stock"])
-async def stock_movements(uow: ReadUowDep, actor: ActorDep, sku: str | None = None,
-                          warehouse_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+async def stock_movements(uow: ReadUowDep, actor: ActorDep, sku: LineQuery = None,
+                          warehouse_id: IdQuery = None,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                           ) -> list[dict[str, Any]]:
     return await inventory.stock_movements(inventory.StockMovements(sku, warehouse_id, limit),

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from dingdan.domain.notifications import Channel
+from dingdan.domain.sla import MAX_POLICY_MINUTES
 from dingdan.services import notifications as svc
 from dingdan.services import sla as sla_svc
 from dingdan.services import template_editor as editor
@@ -24,6 +25,7 @@ from dingdan.web.deps import (
     working_calendar,
 )
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import Bool, Id, IdPath, IdQuery, Line, LineQuery, Moment, Text, Version
 
 router = APIRouter(tags=["notifications"], responses=problem_responses(400, 401, 403, 422))
 ONE = problem_responses(404)
@@ -32,6 +34,10 @@ WRITE = problem_responses(404, 409)
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Name = Annotated[Line, Field(min_length=1, max_length=64)]  # a kind, a channel: "*", "email"
+PolicyMinutes = Annotated[int, Strict(), Field(gt=0, le=MAX_POLICY_MINUTES)]
 
 
 class MessageOut(BaseModel):
@@ -58,11 +64,12 @@ class MessageOut(BaseModel):
 
 
 class ReplayIn(_In):
-    ids: list[int] | None = Field(None, max_length=10_000, description="these dead letters")
-    channel: str | None = Field(None, description="or all dead letters of this channel…")
-    kind: str | None = None
-    dead_from: AwareDatetime | None = Field(None, description="…that died in [from, to)")
-    dead_to: AwareDatetime | None = None
+    ids: list[Id] | None = Field(None, max_length=10_000, description="these dead letters")
+    channel: Line | None = Field(None, max_length=32,
+                                 description="or all dead letters of this channel…")
+    kind: Line | None = Field(None, max_length=64)
+    dead_from: Moment | None = Field(None, description="…that died in [from, to)")
+    dead_to: Moment | None = None
 
 
 class ReplayOut(BaseModel):
@@ -104,12 +111,13 @@ class OrderSlaOut(BaseModel):
 
 
 class PolicyIn(_In):
-    minutes: int = Field(gt=0, description="the limit, in working or wall-clock minutes")
-    working_time: bool = Field(description="count only working hours (calendar)")
-    warn_minutes: int = Field(ge=0, description="at risk this long before the deadline")
-    role: str = Field(min_length=1, max_length=32, description="who is alerted")
-    active: bool = True
-    expected_version: int | None = None
+    minutes: PolicyMinutes = Field(description="the limit, in working or wall-clock minutes")
+    working_time: Bool = Field(description="count only working hours (calendar)")
+    warn_minutes: Annotated[int, Strict(), Field(ge=0, le=MAX_POLICY_MINUTES)] = Field(
+        description="at risk this long before the deadline")
+    role: Line = Field(min_length=1, max_length=32, description="who is alerted")
+    active: Bool = True
+    expected_version: Version | None = None
 
 
 class PolicyOut(BaseModel):
@@ -127,7 +135,7 @@ class PolicyOut(BaseModel):
 class DayIn(_In):
     kind: str = Field(pattern="^(holiday|workday)$",
                       description="holiday: a weekday off; workday: a weekend day worked (调休)")
-    name: str = Field(min_length=1, max_length=100, examples=["国庆节"])
+    name: Line = Field(min_length=1, max_length=100, examples=["国庆节"])
 
 
 class DayOut(BaseModel):
@@ -137,15 +145,17 @@ class DayOut(BaseModel):
 
 
 class PreferencesIn(_In):
-    language: str | None = Field(None, examples=["zh-CN"])
-    tier: str = Field("standard", max_length=32, examples=["vip"])
-    channels: dict[str, list[str]] = Field(
-        default_factory=dict, description="kind (or *) -> channels in order of preference",
+    language: Line | None = Field(None, max_length=8, examples=["zh-CN"])
+    tier: Line = Field("standard", min_length=1, max_length=32, examples=["vip"])
+    channels: dict[Name, list[Name]] = Field(
+        default_factory=dict, max_length=50,
+        description="kind (or *) -> channels in order of preference",
         examples=[{"*": ["email"], "out_for_delivery": ["sms", "email"]}])
-    opt_outs: list[str] = Field(default_factory=list, examples=[["in_transit"]])
-    quiet_hours: str | None = Field(None, examples=["22:00-08:00"])
-    timezone: str | None = Field(None, examples=["Asia/Shanghai"])
-    expected_version: int | None = None
+    opt_outs: list[Name] = Field(default_factory=list, max_length=50,
+                                 examples=[["in_transit"]])
+    quiet_hours: Line | None = Field(None, max_length=32, examples=["22:00-08:00"])
+    timezone: Line | None = Field(None, max_length=64, examples=["Asia/Shanghai"])
+    expected_version: Version | None = None
 
 
 class PreferencesOut(BaseModel):
@@ -180,22 +190,22 @@ class TemplateDetail(TemplateOut):
 
 
 class TemplateIn(_In):
-    subject: str | None = Field(None, max_length=500)
-    text: str = Field(max_length=20_000)
-    html: str | None = Field(None, max_length=100_000)
-    expected_version: int | None = None
+    subject: Line | None = Field(None, max_length=500)
+    text: Text = Field(max_length=20_000)
+    html: Text | None = Field(None, max_length=100_000)
+    expected_version: Version | None = None
 
 
 class PreviewIn(_In):
-    kind: str
-    channel: str
-    language: str
-    subject: str | None = Field(None, max_length=500, description="omit to preview the "
-                                "current template")
-    text: str | None = Field(None, max_length=20_000)
-    html: str | None = Field(None, max_length=100_000)
-    order_number: str | None = Field(None, max_length=32,
-                                     description="render with this order's data")
+    kind: Line = Field(max_length=64)
+    channel: Line = Field(max_length=32)
+    language: Line = Field(max_length=8)
+    subject: Line | None = Field(None, max_length=500, description="omit to preview the "
+                                 "current template")
+    text: Text | None = Field(None, max_length=20_000)
+    html: Text | None = Field(None, max_length=100_000)
+    order_number: Line | None = Field(None, max_length=32,
+                                      description="render with this order's data")
 
 
 class PreviewOut(BaseModel):
@@ -222,9 +232,9 @@ async def order_sla(number: str, request: Request, uow: ReadUowDep,
 
 @router.get("/dead-letters", response_model=list[MessageOut],
             summary="Messages that could not be delivered, newest first")
-async def dead_letters(uow: ReadUowDep, actor: ActorDep, channel: str | None = None,
-                       kind: str | None = None, order: str | None = None,
-                       before_id: int | None = None,
+async def dead_letters(uow: ReadUowDep, actor: ActorDep, channel: LineQuery = None,
+                       kind: LineQuery = None, order: LineQuery = None,
+                       before_id: IdQuery = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     return await svc.dead_letters(uow, actor, channel=channel, kind=kind, order_number=order,
                                   before_id=before_id, limit=limit)
@@ -232,7 +242,7 @@ async def dead_letters(uow: ReadUowDep, actor: ActorDep, channel: str | None = N
 
 @router.post("/dead-letters/{delivery_id}/replay", status_code=202, response_model=ReplayOut,
              responses=ONE, summary="Send one dead letter again (same event id)")
-async def replay_one(delivery_id: int, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+async def replay_one(delivery_id: IdPath, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
     await svc.replay_one(delivery_id, uow, actor)
     return {"replayed": 1, "ids": [delivery_id]}
 
@@ -284,11 +294,11 @@ async def delete_day(day: date, uow: UowDep, actor: ActorDep) -> Response:
 
 
 @router.get("/alerts", response_model=list[AlertOut], summary="The alert centre, newest first")
-async def list_alerts(uow: ReadUowDep, actor: ActorDep, order: str | None = None,
+async def list_alerts(uow: ReadUowDep, actor: ActorDep, order: LineQuery = None,
                       open_only: Annotated[bool, Query(alias="open",
                                                        description="only unresolved")] = False,
-                      kind: str | None = None, stage: str | None = None,
-                      before_id: int | None = None,
+                      kind: LineQuery = None, stage: LineQuery = None,
+                      before_id: IdQuery = None,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
     return await sla_svc.list_alerts(uow, actor, order_number=order, open_only=open_only,
                                      kind=kind, stage=stage, before_id=before_id, limit=limit)
@@ -296,7 +306,7 @@ async def list_alerts(uow: ReadUowDep, actor: ActorDep, order: str | None = None
 
 @router.post("/alerts/{alert_id}/acknowledge", status_code=204, responses=ONE,
              summary="Say someone is on it")
-async def acknowledge(alert_id: int, uow: UowDep, actor: ActorDep) -> Response:
+async def acknowledge(alert_id: IdPath, uow: UowDep, actor: ActorDep) -> Response:
     await sla_svc.acknowledge_alert(alert_id, uow, actor)
     return Response(status_code=204)
 

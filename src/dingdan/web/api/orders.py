@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime
 
 from dingdan.domain.events import Actor
 from dingdan.domain.lifecycle import Action
@@ -17,6 +16,7 @@ from dingdan.services import queries
 from dingdan.services.queries import ListQuery
 from dingdan.web.deps import ActorDep, LangDep, ReadUowDep, UowDep, get_read_uow
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import Line, LineQuery, Moment
 from dingdan.web.schemas import (
     ActionIn,
     AddressChangeIn,
@@ -79,21 +79,23 @@ async def create_order(body: OrderCreate, request: Request, response: Response, 
 @router.get("", response_model=OrderPage, summary="List and search orders")
 async def list_orders(
     uow: ReadUowDep, actor: ActorDep, lang: LangDep,
-    status: Annotated[list[str] | None, Query()] = None,
-    channel: str | None = None,
-    placed_from: AwareDatetime | None = None,
-    placed_to: AwareDatetime | None = None,
-    province: str | None = None,
-    sku: str | None = None,
-    phone: str | None = None,
-    name: str | None = None,
-    email: str | None = None,
-    tag: str | None = None,
-    q: Annotated[str | None, Query(description="order number, phone or name")] = None,
-    sort: Annotated[str, Query(description="placed_at, total, number or updated_at; "
-                                           "prefix - for descending")] = "-placed_at",
+    status: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query()] = None,
+    channel: LineQuery = None,
+    placed_from: Moment | None = None,
+    placed_to: Moment | None = None,
+    province: LineQuery = None,
+    sku: LineQuery = None,
+    phone: LineQuery = None,
+    name: LineQuery = None,
+    email: LineQuery = None,
+    tag: LineQuery = None,
+    q: Annotated[Line | None, Query(max_length=200,
+                                    description="order number, phone or name")] = None,
+    sort: Annotated[str, Query(max_length=32, description="placed_at, total, number or "
+                                                          "updated_at; prefix - for "
+                                                          "descending")] = "-placed_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: LineQuery = None,
 ) -> dict[str, Any]:
     if phone:
         phone = normalize_phone(phone) or phone

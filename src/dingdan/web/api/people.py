@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from dingdan.domain.permissions import Role, permissions_of
 from dingdan.services import tokens as token_svc
 from dingdan.services import users as svc
 from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import Id, IdPath, IdQuery, Line, Moment, Version
+from dingdan.web.schemas import NotNull
 
 router = APIRouter(responses=problem_responses(400, 401, 403, 422))
 
@@ -23,29 +25,34 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+WarehouseCode = Annotated[Line, Field(min_length=1, max_length=32)]
+
+
 class UserCreate(_In):
-    name: str = Field(min_length=1, max_length=200, examples=["王芳"])
-    email: str | None = Field(None, max_length=254, examples=["wang.fang@example.com"])
-    phone: str | None = Field(None, max_length=32)
-    language: str | None = Field(None, description="zh-CN or en; none: the browser's")
-    roles: list[RoleName] = []
-    warehouses: list[str] = Field([], description="warehouse codes; empty: every warehouse")
-    password: str | None = Field(None, max_length=256,
-                                 description="none: cannot sign in until one is set")
+    name: Line = Field(min_length=1, max_length=200, examples=["王芳"])
+    email: Line | None = Field(None, max_length=254, examples=["wang.fang@example.com"])
+    phone: Line | None = Field(None, max_length=32)
+    language: Line | None = Field(None, max_length=8,
+                                  description="zh-CN or en; none: the browser's")
+    roles: list[RoleName] = Field([], max_length=len(Role))
+    warehouses: list[WarehouseCode] = Field([], max_length=1000, description="warehouse "
+                                            "codes; empty: every warehouse")
+    password: Line | None = Field(None, max_length=256,
+                                  description="none: cannot sign in until one is set")
 
 
 class UserUpdate(_In):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=32)
-    language: str | None = None
-    roles: list[RoleName] | None = None
-    warehouses: list[str] | None = None
-    expected_version: int | None = None
+    name: Annotated[Line | None, NotNull] = Field(None, min_length=1, max_length=200)
+    email: Line | None = Field(None, max_length=254)
+    phone: Line | None = Field(None, max_length=32)
+    language: Line | None = Field(None, max_length=8)
+    roles: Annotated[list[RoleName] | None, NotNull] = Field(None, max_length=len(Role))
+    warehouses: Annotated[list[WarehouseCode] | None, NotNull] = Field(None, max_length=1000)
+    expected_version: Version | None = None
 
 
 class PasswordReset(_In):
-    password: str = Field(max_length=256)
+    password: Line = Field(max_length=256)
 
 
 class UserPublic(BaseModel):
@@ -67,14 +74,15 @@ class UserPublic(BaseModel):
 
 
 class TokenCreate(_In):
-    name: str = Field(min_length=1, max_length=120, examples=["tmall-shop"])
-    roles: list[RoleName] = Field([], description="an integration token needs at least one; "
+    name: Line = Field(min_length=1, max_length=120, examples=["tmall-shop"])
+    roles: list[RoleName] = Field([], max_length=len(Role),
+                                  description="an integration token needs at least one; "
                                                   "a personal token without any has all of "
                                                   "its owner's")
-    user_id: int | None = Field(None, description="the person it acts for; none: an "
-                                                  "integration")
-    expires_at: AwareDatetime | None = None
-    expires_in_days: int | None = Field(None, ge=1, le=3650)
+    user_id: Id | None = Field(None, description="the person it acts for; none: an "
+                                                 "integration")
+    expires_at: Moment | None = None
+    expires_in_days: Annotated[int, Strict()] | None = Field(None, ge=1, le=3650)
 
 
 class TokenPublic(BaseModel):
@@ -129,14 +137,14 @@ async def create_user(body: UserCreate, request: Request, uow: UowDep,
 
 @router.get("/users/{user_id}", response_model=UserPublic, tags=["people"],
             responses=problem_responses(404))
-async def get_user(user_id: int, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
+async def get_user(user_id: IdPath, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
     return await svc.get_user(user_id, uow, actor=actor)
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, tags=["people"],
               responses=problem_responses(404, 409),
               summary="Change details, roles or warehouses (lists replace)")
-async def update_user(user_id: int, body: UserUpdate, uow: UowDep,
+async def update_user(user_id: IdPath, body: UserUpdate, uow: UowDep,
                       actor: ActorDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version"})
     if "roles" in changes and changes["roles"] is not None:
@@ -148,20 +156,20 @@ async def update_user(user_id: int, body: UserUpdate, uow: UowDep,
 @router.post("/users/{user_id}/deactivate", response_model=UserPublic, tags=["people"],
              responses=problem_responses(404, 409),
              summary="Deactivate: their sessions and personal tokens stop working")
-async def deactivate_user(user_id: int, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+async def deactivate_user(user_id: IdPath, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
     return await svc.set_active(svc.SetActive(user_id, False, actor), uow)
 
 
 @router.post("/users/{user_id}/activate", response_model=UserPublic, tags=["people"],
              responses=problem_responses(404, 409))
-async def activate_user(user_id: int, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+async def activate_user(user_id: IdPath, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
     return await svc.set_active(svc.SetActive(user_id, True, actor), uow)
 
 
 @router.post("/users/{user_id}/password", status_code=204, tags=["people"],
              responses=problem_responses(404),
              summary="Set a new password (lifts a lock, ends their sessions)")
-async def reset_password(user_id: int, body: PasswordReset, request: Request, uow: UowDep,
+async def reset_password(user_id: IdPath, body: PasswordReset, request: Request, uow: UowDep,
                          actor: ActorDep) -> None:
     await svc.reset_password(svc.ResetPassword(user_id, body.password, actor), uow,
                              request.app.state.passwords)
@@ -169,7 +177,7 @@ async def reset_password(user_id: int, body: PasswordReset, request: Request, uo
 
 @router.get("/tokens", response_model=list[TokenPublic], tags=["people"])
 async def list_tokens(uow: ReadUowDep, actor: ActorDep,
-                      user_id: Annotated[int | None, Query()] = None) -> list[dict[str, Any]]:
+                      user_id: IdQuery = None) -> list[dict[str, Any]]:
     return await token_svc.list_tokens(uow, actor=actor, user_id=user_id)
 
 
@@ -190,7 +198,7 @@ async def create_token(body: TokenCreate, uow: UowDep, actor: ActorDep) -> dict[
 
 @router.post("/tokens/{token_id}/revoke", status_code=204, tags=["people"],
              responses=problem_responses(404), summary="Revoke a token")
-async def revoke_token(token_id: int, request: Request, uow: UowDep, actor: ActorDep) -> None:
+async def revoke_token(token_id: IdPath, request: Request, uow: UowDep, actor: ActorDep) -> None:
     await token_svc.revoke_token(token_id, uow, actor=actor)
     request.app.state.token_cache.forget(token_id)
 

@@ -25,6 +25,7 @@ from dingdan.settings import Settings
 from dingdan.web.auth import client_address
 from dingdan.web.deps import GuardDep, PushThrottleDep, UowDep, current_actor
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import Line
 
 router = APIRouter(prefix="/push", tags=["web push"], responses=problem_responses(400, 422))
 assets = APIRouter()
@@ -42,25 +43,25 @@ async def optional_actor(request: Request, creds: Annotated[
 
 
 class PushKeys(BaseModel):
-    p256dh: Annotated[str, Field(max_length=200)]
-    auth: Annotated[str, Field(max_length=100)]
+    p256dh: Annotated[Line, Field(max_length=200)]
+    auth: Annotated[Line, Field(max_length=100)]
 
 
 class PushSubscriptionIn(BaseModel):
     """The browser's ``PushSubscription.toJSON()``."""
 
-    endpoint: Annotated[str, Field(max_length=900)]
+    endpoint: Annotated[Line, Field(max_length=900)]
     keys: PushKeys
-    expirationTime: float | None = None  # the browser's name for it
+    expirationTime: Annotated[float, Field(ge=0, le=1e15)] | None = None  # the browser's name
 
 
 class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subscription: PushSubscriptionIn
-    order_number: Annotated[str | None, Field(max_length=32)] = None
-    contact: Annotated[str | None, Field(
+    order_number: Annotated[Line | None, Field(max_length=32)] = None
+    contact: Annotated[Line | None, Field(
         max_length=254, description="phone or email on the order (customers' proof)")] = None
-    customer_key: Annotated[str | None, Field(
+    customer_key: Annotated[Line | None, Field(
         max_length=254, description="follow every order of this email or phone "
                                     "(signed-in callers only)")] = None
 
@@ -97,7 +98,7 @@ async def subscribe(body: SubscribeIn, request: Request, uow: UowDep,
 
 
 @router.delete("/subscriptions", status_code=204, responses=problem_responses(404))
-async def unsubscribe(uow: UowDep, endpoint: Annotated[str, Query(max_length=900)]) -> Response:
+async def unsubscribe(uow: UowDep, endpoint: Annotated[Line, Query(max_length=900)]) -> Response:
     await svc.unsubscribe_push(endpoint, uow)
     return Response(status_code=204)
 

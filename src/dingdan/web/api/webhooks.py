@@ -10,37 +10,38 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dingdan.services import webhooks as svc
 from dingdan.web.deps import ActorDep, GuardDep, ReadUowDep, UowDep
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import INT64_MAX, Bool, IdPath, Line, Moment, Version
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"],
                    responses=problem_responses(400, 401, 403, 422))
 ONE = problem_responses(404)
 
-EventTypes = Annotated[list[Annotated[str, Field(max_length=64)]],
+EventTypes = Annotated[list[Annotated[Line, Field(min_length=1, max_length=64)]],
                        Field(min_length=1, max_length=50,
                              examples=[["order.shipped", "order.delivered"], ["order.*"], ["*"]])]
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: Annotated[str, Field(max_length=2000, examples=["https://erp.example.com/dingdan"])]
+    url: Annotated[Line, Field(max_length=2000, examples=["https://erp.example.com/dingdan"])]
     event_types: EventTypes
-    description: Annotated[str | None, Field(max_length=400)] = None
-    active: bool = True
+    description: Annotated[Line | None, Field(max_length=400)] = None
+    active: Bool = True
 
 
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: Annotated[str | None, Field(max_length=2000)] = None
+    url: Annotated[Line | None, Field(max_length=2000)] = None
     event_types: EventTypes | None = None
-    description: Annotated[str | None, Field(max_length=400)] = None
-    active: bool | None = None
-    rotate_secret: bool = Field(False, description="make a new secret (shown once)")
-    expected_version: int | None = Field(None, description="refuse if changed since read")
+    description: Annotated[Line | None, Field(max_length=400)] = None
+    active: Bool | None = None
+    rotate_secret: Bool = Field(False, description="make a new secret (shown once)")
+    expected_version: Version | None = Field(None, description="refuse if changed since read")
 
 
 class WebhookPublic(BaseModel):
@@ -79,8 +80,8 @@ class DeliveryOut(BaseModel):
 
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime = Field(description="replay events that happened at or after this")
-    until: AwareDatetime | None = Field(None, description="…and before this (default: now)")
+    since: Moment = Field(description="replay events that happened at or after this")
+    until: Moment | None = Field(None, description="…and before this (default: now)")
 
 
 class ReplayOut(BaseModel):
@@ -109,13 +110,13 @@ async def create_webhook(body: WebhookCreate, uow: UowDep, actor: ActorDep,
 
 
 @router.get("/{subscription_id}", response_model=WebhookPublic, responses=ONE)
-async def get_webhook(subscription_id: int, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
+async def get_webhook(subscription_id: IdPath, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
     return await svc.get_subscription(subscription_id, actor, uow)
 
 
 @router.patch("/{subscription_id}", response_model=WebhookWithSecret,
               responses=problem_responses(404, 409))
-async def update_webhook(subscription_id: int, body: WebhookUpdate, uow: UowDep,
+async def update_webhook(subscription_id: IdPath, body: WebhookUpdate, uow: UowDep,
                          actor: ActorDep, guard: GuardDep) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True, exclude={"expected_version", "rotate_secret"})
     done = await svc.update_subscription(subscription_id, changes, body.expected_version, actor,
@@ -124,15 +125,16 @@ async def update_webhook(subscription_id: int, body: WebhookUpdate, uow: UowDep,
 
 
 @router.delete("/{subscription_id}", status_code=204, responses=ONE)
-async def delete_webhook(subscription_id: int, uow: UowDep, actor: ActorDep) -> Response:
+async def delete_webhook(subscription_id: IdPath, uow: UowDep, actor: ActorDep) -> Response:
     await svc.delete_subscription(subscription_id, actor, uow)
     return Response(status_code=204)
 
 
 @router.get("/{subscription_id}/deliveries", response_model=list[DeliveryOut], responses=ONE)
-async def webhook_deliveries(subscription_id: int, uow: ReadUowDep, actor: ActorDep,
+async def webhook_deliveries(subscription_id: IdPath, uow: ReadUowDep, actor: ActorDep,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100,
                              before: Annotated[int | None, Query(
+                                 ge=1, le=INT64_MAX,
                                  description="id of the last delivery seen")] = None,
                              ) -> list[dict[str, Any]]:
     """The delivery log, newest first: status, attempts, response code, last error."""
@@ -141,7 +143,7 @@ async def webhook_deliveries(subscription_id: int, uow: ReadUowDep, actor: Actor
 
 @router.post("/{subscription_id}/replay", status_code=202, response_model=ReplayOut,
              responses=ONE)
-async def replay_webhook(subscription_id: int, body: ReplayIn, uow: UowDep,
+async def replay_webhook(subscription_id: IdPath, body: ReplayIn, uow: UowDep,
                          actor: ActorDep) -> svc.ReplayReport:
     """Deliver again every event since ``since`` with the same event ids (receivers that
     de-duplicate by ``Dingdan-Event-Id`` see each at most once)."""
