@@ -112,6 +112,14 @@ class RateLimited(DomainError):
     code = "RATE_LIMITED"
 
 
+class StoreUnavailable(DomainError):
+    """The database cannot be reached (down, restarting, failed over): nothing was decided.
+    ``params["retry_after"]``: seconds after which trying again makes sense. A write that
+    was cut off may or may not have committed; an Idempotency-Key makes the retry safe."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
 class TooManyAttempts(RateLimited):
     """Back-office sign-in: too many failures from this address."""
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dingdan.domain.errors import StoreUnavailable
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
@@ -30,6 +32,14 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+RETRY_AFTER_SECONDS = 5  # what a caller is told to wait while the database is away
+
+
+def _lost_connection(exc: BaseException | None) -> bool:
+    """The connection to the database broke (PostgreSQL restarted, network cut)."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class UnitOfWork:
@@ -77,6 +87,11 @@ class UnitOfWork:
             if self._read_only:
                 conn = await conn.execution_options(**{READ_ONLY: True})
             await conn.begin()
+        except (OperationalError, InterfaceError, OSError) as exc:
+            self._leave_queue()
+            if self.dialect == "sqlite":  # a local file: "locked" or a bad path is no outage
+                raise
+            raise StoreUnavailable({"retry_after": RETRY_AFTER_SECONDS}) from exc
         except BaseException:
             self._leave_queue()
             raise
@@ -98,7 +113,6 @@ class UnitOfWork:
     async def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (None: never migrated)."""
         from sqlalchemy import text
-        from sqlalchemy.exc import DBAPIError
 
         try:
             row = (await self.conn.execute(text("SELECT version_num FROM alembic_version"))).first()
@@ -112,6 +126,15 @@ class UnitOfWork:
         if conn is None:
             self._leave_queue()
             return
+        if _lost_connection(exc):
+            # The server went away mid-transaction: nothing to roll back on that connection
+            # (the server did), and the pool must not hand it out again.
+            try:
+                await conn.invalidate()
+                await conn.close()
+            finally:
+                self._leave_queue()
+            raise StoreUnavailable({"retry_after": RETRY_AFTER_SECONDS}) from exc
         try:
             if self._committed:
                 pass

@@ -49,6 +49,7 @@ STATUS: dict[type[de.DomainError], int] = {
     de.TooManyAttempts: 429,
     de.UrlNotAllowed: 422,
     de.RateLimited: 429,
+    de.StoreUnavailable: 503,
 }
 
 
@@ -114,7 +115,7 @@ def install(app: FastAPI) -> None:
         if status is None:
             status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if isinstance(exc, de.RateLimited):
+        if isinstance(exc, de.RateLimited | de.StoreUnavailable):
             headers = {"Retry-After": str(exc.params.get("retry_after", 60))}
         return problem(request, status, exc.code, exc.params,
                        [(d.loc, d.code, d.message) for d in exc.details], headers)
@@ -175,6 +176,13 @@ class InternalErrorMiddleware:
 
         try:
             await self.app(scope, receive, watch)
+        except de.StoreUnavailable as exc:  # raised outside the routes (a session look-up)
+            log.warning("database unavailable", method=scope.get("method"),
+                        path=scope.get("path"))
+            if not started:
+                retry = str(exc.params.get("retry_after", 5))
+                await problem(Request(scope), 503, exc.code, exc.params,
+                              headers={"Retry-After": retry})(scope, receive, send)
         except Exception as exc:  # a bug: answered and logged here, once
             log.error("unhandled error", method=scope.get("method"), path=scope.get("path"),
                       error=type(exc).__name__, exc_info=exc)

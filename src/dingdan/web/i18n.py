@@ -84,6 +84,12 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "RATE_LIMITED": ("Too many requests", "请求过于频繁",
                      "Too many attempts; try again in {retry_after} second(s).",
                      "尝试次数过多，请 {retry_after} 秒后再试。"),
+    "DATABASE_UNAVAILABLE": ("Service unavailable", "服务暂不可用",
+                             "The database cannot be reached; nothing was changed by this "
+                             "request unless it had already been committed. Try again in "
+                             "{retry_after} second(s).",
+                             "数据库暂时无法访问；除非此前已提交，本次请求未做任何更改。"
+                             "请 {retry_after} 秒后重试。"),
     "INVALID_TEXT": ("Invalid characters", "包含无效字符",
                      "The address, query or form holds a control character (such as NUL).",
                      "地址、查询参数或表单中含有控制字符（如 NUL）。"),
