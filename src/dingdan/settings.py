@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("backups")
     backup_interval_hours: float = 0.0
     backup_keep: int = Field(default=14, ge=1)
+    # Prometheus metrics at /metrics (docs/operations.md): off until a token is set; the
+    # scraper sends it as `Authorization: Bearer …`.
+    metrics_token: SecretStr | None = None
     # Logging and the served secret (issue 15); see docs/operations.md, docs/security.md.
     log_format: Literal["json", "console"] | None = None  # None: json in production
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -21,6 +21,7 @@ from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
+from dingdan.store.ops import OpsRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
@@ -51,6 +52,7 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    ops: OpsRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -104,6 +106,7 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.ops = OpsRepo(conn)
         return self
 
     async def commit(self) -> None:

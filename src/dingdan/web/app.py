@@ -21,11 +21,12 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, live, ui
+from dingdan.web import errors, live, metrics, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
+from dingdan.web.metrics import HttpMetricsMiddleware
 from dingdan.web.request_ids import RequestIdMiddleware
 from dingdan.web.security_headers import SecurityHeadersMiddleware
 from dingdan.web.text_guard import RefuseControlCharacters
@@ -106,6 +107,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     if assets.is_dir():
         app.mount("/static/vendor", StaticFiles(directory=assets), name="vendor")
 
+    app.include_router(metrics.router)  # /metrics, for Prometheus (token protected)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -129,5 +132,6 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     # every line logged carries the request id.
     app.add_middleware(errors.InternalErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(HttpMetricsMiddleware)  # sees every answer, the 500s included
     app.add_middleware(RequestIdMiddleware)
     return app
