@@ -171,6 +171,40 @@ async def _demo_admin(uows: UnitOfWorkFactory) -> tuple[str, str]:
     return login, password
 
 
+@app.command()
+def anonymise(
+    reason: Annotated[str, typer.Option(help="the customer's request and its reference")],
+    phone: Annotated[str | None, typer.Option(help="the customer's phone")] = None,
+    email: Annotated[str | None, typer.Option(help="the customer's email")] = None,
+) -> None:
+    """Erase a customer's personal data from all their orders (PIPL), keeping the order
+    facts; refused while one of their orders is open. Same as POST /api/v1/privacy/anonymise."""
+    from dingdan.domain.errors import DomainError
+    from dingdan.services.privacy import AnonymiseCustomer, anonymise_customer
+    from dingdan.services.users import OPERATOR
+    from dingdan.store.engine import make_engine
+    from dingdan.store.uow import UnitOfWorkFactory
+
+    s = _settings()
+
+    async def run() -> None:
+        engine = make_engine(s.database_url)
+        try:
+            done = await anonymise_customer(AnonymiseCustomer(OPERATOR, reason, phone, email),
+                                            UnitOfWorkFactory(engine)())
+        finally:
+            await engine.dispose()
+        typer.echo(f"anonymised {len(done.orders)} order(s): {', '.join(done.orders)} "
+                   f"(audit: customer {done.contact_digest})")
+
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        fields = "; ".join(f"{d.loc}: {d.message}" for d in exc.details)
+        typer.echo(f"refused: {exc.code} {exc.params or ''} {fields}".rstrip(), err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command("backup")
 def backup_cmd(
     to: Annotated[Path | None, typer.Option(help="directory (default DINGDAN_BACKUP_DIR)")] = None,

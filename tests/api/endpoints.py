@@ -242,6 +242,12 @@ async def _revoke(ctx: Ctx) -> Call:
     return Call(f"{API}/tokens/{await ctx.token()}/revoke")
 
 
+async def _anonymise(ctx: Ctx) -> Call:
+    phone = f"139{random.randrange(10**8):08d}"
+    await ctx.world.completed_for(phone)
+    return Call(f"{API}/privacy/anonymise", json={"phone": phone, "reason": "客户申请删除 #1"})
+
+
 PEOPLE: list[Endpoint] = [
     Endpoint("GET", f"{API}/me", None, _const(f"{API}/me")),
     Endpoint("GET", f"{API}/users", P.PEOPLE_MANAGE, _const(f"{API}/users")),
@@ -264,6 +270,8 @@ PEOPLE: list[Endpoint] = [
     Endpoint("POST", f"{API}/tokens/{{token_id}}/revoke", P.PEOPLE_MANAGE, _revoke,
              "token.revoke"),
     Endpoint("GET", f"{API}/audit", P.AUDIT_READ, _const(f"{API}/audit")),
+    Endpoint("POST", f"{API}/privacy/anonymise", P.PII_ERASE, _anonymise,
+             "customer.anonymise"),
 ]
 
 # --- webhooks, push, notifications, SLAs (issue 4) ------------------------------------------

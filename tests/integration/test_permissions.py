@@ -10,6 +10,7 @@ makes sure every use case of the covered modules has a case here.
 from __future__ import annotations
 
 import inspect
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +33,16 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import (
+    audit,
+    catalogue,
+    inventory,
+    orders,
+    privacy,
+    queries,
+    tokens,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -62,6 +72,12 @@ async def _token(w: World) -> int:
     issued = await tokens.issue_token(ref("shop"), w.uows(), roles=["integration"],
                                       actor=SYSTEM)
     return issued.id
+
+
+async def _completed_customer(w: World) -> str:
+    phone = f"139{random.randrange(10**8):08d}"
+    await w.completed_for(phone)
+    return phone
 
 
 async def _order(w: World) -> str:
@@ -142,6 +158,9 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("privacy.anonymise_customer", P.PII_ERASE,
+            lambda w, a, phone: privacy.anonymise_customer(privacy.AnonymiseCustomer(
+                a, "客户申请删除", phone=phone), w.uows()), _completed_customer),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
@@ -151,7 +170,7 @@ COVERED_ELSEWHERE = {"orders.change_status"}
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, privacy)
 
 
 def _draft(w: World) -> Any:

@@ -82,6 +82,13 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class HasOpenOrders(Conflict):
+    """A customer's data cannot be erased while an order still needs it (to be delivered):
+    ``params["orders"]`` names them."""
+
+    code = "CUSTOMER_HAS_OPEN_ORDERS"
+
+
 class VersionConflict(Conflict):
     code = "VERSION_CONFLICT"
 

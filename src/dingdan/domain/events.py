@@ -28,6 +28,7 @@ class EventType(StrEnum):
     NOTE_ADDED = "order.note_added"
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
+    ANONYMISED = "order.anonymised"  # the customer's personal data erased on request (PIPL)
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {

@@ -45,6 +45,7 @@ class Permission(StrEnum):
     SETTINGS_WRITE = "settings.write"  # rules, SLAs, templates, webhooks, carriers
     PEOPLE_MANAGE = "people.manage"  # users, roles, API tokens
     AUDIT_READ = "audit.read"
+    PII_ERASE = "pii.erase"  # anonymise a customer's orders on request (admin only)
 
 
 P = Permission

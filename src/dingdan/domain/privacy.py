@@ -76,3 +76,54 @@ def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
         out["data"] = {k: mask_fields(dict(v)) if k in ("before", "after")
                        and isinstance(v, Mapping) else v for k, v in data.items()}
     return out
+
+
+# -- Erasure on request (PIPL art. 47): a customer's orders keep their facts (lines, amounts,
+# statuses, times, the province, city and district, for the books and the statistics) and
+# lose the person: name, company, phone, email, recipient, street and postcode.
+
+ANONYMISED = "[已匿名 anonymised]"
+
+# Order columns that name or reach the person, and what each becomes.
+ERASED_COLUMNS: dict[str, str | None] = {
+    "customer_name": ANONYMISED, "customer_company": None, "customer_phone": None,
+    "customer_email": None, "ship_recipient": ANONYMISED, "ship_phone": ANONYMISED,
+    "ship_street": ANONYMISED, "ship_postcode": None,
+}
+# Keys that hold personal data wherever they appear in an event, payload or message.
+_PERSONAL_KEYS = frozenset({*ERASED_COLUMNS, "phone", "email", "recipient", "street",
+                            "postcode", "company", "contact", "customer_key"})
+# Inside these objects everything is the person's except where the parcel goes by region.
+_PERSON_OBJECTS = frozenset({"customer", "shipping_address", "address", "contact"})
+_PLACE_KEYS = frozenset({"country", "province", "city", "district"})
+
+
+def personal_values(row: Mapping[str, Any]) -> set[str]:
+    """The personal strings of an order row, to be found and erased wherever they were
+    copied (free text included). Very short values are left: they would match anything."""
+    values = {str(v) for k in ERASED_COLUMNS if (v := row.get(k)) and len(str(v)) >= 3}
+    # A phone is stored in E.164 (+8613800138000) and typed by people without the +86.
+    return values | {v.removeprefix("+86") for v in values if v.startswith("+86")}
+
+
+def scrub(value: Any, personal: set[str], within: str | None = None) -> Any:
+    """``value`` (JSON-like) with personal data erased: by key, and any of ``personal``
+    found inside a string. Order facts (SKUs, names of products, amounts) stay."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            personal_key = k in _PERSONAL_KEYS or (within in _PERSON_OBJECTS
+                                                   and k not in _PLACE_KEYS)
+            if personal_key and v is not None and not isinstance(v, Mapping | list):
+                out[k] = ANONYMISED
+            else:
+                out[k] = scrub(v, personal, k)
+        return out
+    if isinstance(value, list):
+        return [scrub(v, personal, within) for v in value]
+    if isinstance(value, str):
+        for secret in sorted(personal, key=len, reverse=True):
+            if secret in value:
+                value = value.replace(secret, ANONYMISED)
+        return value
+    return value

@@ -23,6 +23,7 @@ from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.ops import OpsRepo
 from dingdan.store.orders import OrderRepo
+from dingdan.store.privacy import PrivacyRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
@@ -53,6 +54,7 @@ class UnitOfWork:
     sessions: SessionRepo
     audit: AuditRepo
     ops: OpsRepo
+    privacy: PrivacyRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -107,6 +109,7 @@ class UnitOfWork:
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
         self.ops = OpsRepo(conn)
+        self.privacy = PrivacyRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -84,6 +84,10 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "RATE_LIMITED": ("Too many requests", "请求过于频繁",
                      "Too many attempts; try again in {retry_after} second(s).",
                      "尝试次数过多，请 {retry_after} 秒后再试。"),
+    "CUSTOMER_HAS_OPEN_ORDERS": ("Orders still open", "仍有未完成的订单",
+                                 "The customer's data is still needed for orders not yet "
+                                 "completed or cancelled: {orders}.",
+                                 "该客户仍有未完成或未取消的订单需要这些信息：{orders}。"),
     "DATABASE_UNAVAILABLE": ("Service unavailable", "服务暂不可用",
                              "The database cannot be reached; nothing was changed by this "
                              "request unless it had already been committed. Try again in "

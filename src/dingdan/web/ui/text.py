@@ -283,6 +283,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.NOTE_ADDED: ("备注", "Note"),
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
+    EventType.ANONYMISED: ("个人信息已删除", "Personal data erased"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
