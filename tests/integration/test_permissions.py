@@ -32,7 +32,7 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import audit, catalogue, inventory, orders, portal, queries, tokens, users
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -142,16 +142,26 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("portal.status_page", P.PORTAL_VIEW, lambda w, a, n: portal.status_page(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("portal.change_delivery_address", P.ORDER_EDIT,
+            lambda w, a, n: portal.change_delivery_address(portal.ChangeDeliveryAddress(
+                n, _moved_address(), a), w.uows()), _order),
+    UseCase("portal.request_help", P.PORTAL_HELP, lambda w, a, n: portal.request_help(
+        portal.RequestHelp(n, "question", "何时发货？", a), w.uows()), _order),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
 # transition table is a case of its own, below.
-COVERED_ELSEWHERE = {"orders.change_status"}
+COVERED_ELSEWHERE = {"orders.change_status",
+                     # a helper of other capabilities' use cases, which check first
+                     "orders.record_event"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
-                          "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+                          "users.change_password", "users.sign_out_everywhere",
+                          "portal.prove_by_phone"}  # the customer proving who they are
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal)
 
 
 def _draft(w: World) -> Any:

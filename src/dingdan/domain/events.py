@@ -28,6 +28,7 @@ class EventType(StrEnum):
     NOTE_ADDED = "order.note_added"
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
+    HELP_REQUESTED = "order.help_requested"  # the customer asked for help on their page
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {
@@ -58,6 +59,7 @@ class ActorKind(StrEnum):
     TOKEN = "token"
     USER = "user"
     SYSTEM = "system"
+    CUSTOMER = "customer"  # a visitor of the customer's page who proved they own the order
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class Actor:
     warehouse_ids: frozenset[int] | None = None  # None: every warehouse
     ip: str | None = None  # where the request came from, for the audit trail
     client: str | None = None  # user agent or integration name
+    order_numbers: frozenset[str] | None = None  # None: any order; a customer: only theirs
 
     @property
     def label(self) -> str:

@@ -76,3 +76,13 @@ def mask_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
         out["data"] = {k: mask_fields(dict(v)) if k in ("before", "after")
                        and isinstance(v, Mapping) else v for k, v in data.items()}
     return out
+
+
+def mask_name(name: str | None) -> str | None:
+    """``张伟`` → ``张*``, ``Wei Zhang`` → ``W*** Z***``: enough to recognise, not to learn."""
+    if not name:
+        return name
+    parts = name.split()
+    if len(parts) > 1:
+        return " ".join(f"{p[:1]}***" for p in parts)
+    return name[:1] + "*" * max(1, min(len(name) - 1, 3))

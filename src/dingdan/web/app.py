@@ -21,7 +21,7 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, live, ui
+from dingdan.web import errors, live, portal, ui
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
@@ -100,6 +100,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(notifications.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
+    portal.install(app, settings)  # the customer's page: /track/{number}
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     assets = assets_dir(settings)

@@ -283,6 +283,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.NOTE_ADDED: ("备注", "Note"),
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
+    EventType.HELP_REQUESTED: ("客户求助", "Customer asked for help"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
