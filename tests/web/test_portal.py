@@ -347,3 +347,51 @@ async def walk_on(shop: Shop, number: str, status: str) -> None:
         assert r.status_code == 200, r.text
 
 
+
+
+# --- the receipt -----------------------------------------------------------------------------
+
+def _pdf_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() or "" for p in PdfReader(BytesIO(data)).pages)
+
+
+def _pdf_fonts(data: bytes) -> set[str]:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    page = PdfReader(BytesIO(data)).pages[0]
+    return {str(f.get_object()["/BaseFont"]) for f in page["/Resources"]["/Font"].values()}
+
+
+async def test_the_receipt_is_a_pdf_with_chinese_text(shop: Shop):
+    number = (await _order(shop, "paid"))["number"]
+    visitor, html = await _opened(shop, number, lang="zh-CN")
+    assert f'href="/track/{number}/invoice.pdf"' in html
+    r = await visitor.get(f"/track/{number}/invoice.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF-")
+    assert "attachment" in r.headers["content-disposition"]
+    text = _pdf_text(r.content)
+    for expected in ("收据", number, "商品 A", "支付宝", "实付金额", "张*"):
+        assert expected in text, (expected, text)
+    assert "世纪大道" not in text and "13800138000" not in text
+    # the Chinese is drawn in a CJK font, not as empty boxes of a Latin one
+    assert any("WenQuanYi" in f or "CJK" in f for f in _pdf_fonts(r.content))
+    english = _pdf_text((await visitor.get(f"/track/{number}/invoice.pdf?lang=en")).content)
+    assert "Receipt" in english and "Total" in english
+
+
+async def test_no_receipt_before_payment_nor_for_another_order(shop: Shop):
+    unpaid = (await _order(shop, "pending_payment"))["number"]
+    other = (await _order(shop, "paid"))["number"]
+    visitor, html = await _opened(shop, unpaid)
+    assert "invoice.pdf" not in html
+    r = await visitor.get(f"/track/{unpaid}/invoice.pdf")
+    assert r.status_code == 409 and 'data-code="ILLEGAL_TRANSITION"' in r.text
+    r = await visitor.get(f"/track/{other}/invoice.pdf")
+    assert r.status_code == 404 and "%PDF" not in r.text

@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from dingdan.domain import portal
-from dingdan.domain.errors import FieldError, ValidationFailed
+from dingdan.domain.errors import FieldError, IllegalTransition, ValidationFailed
 from dingdan.domain.events import Actor, ActorKind, EventType
-from dingdan.domain.lifecycle import Status
+from dingdan.domain.lifecycle import PaymentStatus, Status
 from dingdan.domain.notifications import tracking_url
 from dingdan.domain.orders import Address
 from dingdan.domain.permissions import Permission
@@ -148,6 +148,31 @@ def _page(o: dict[str, Any], timeline: list[dict[str, Any]]) -> StatusPage:
         shipped_at=o.get("shipped_at"), delivered_at=o.get("delivered_at"),
         events=list(reversed(events)), address_changeable=portal.address_changeable(status),
         last_event_id=max((e["id"] for e in timeline), default=0))
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """The receipt of a paid order, as its PDF prints it."""
+
+    page: StatusPage
+    paid_at: datetime | None
+    payment_reference: str | None
+    issued_at: datetime
+
+
+async def invoice(number: str, uow: UnitOfWork, *, actor: Actor) -> Invoice:
+    """The receipt of order ``number`` once it is paid (refused before: nothing to print)."""
+    require(actor, Permission.PORTAL_VIEW, "order", number)
+    async with uow:
+        state = await visible_order(uow, number, actor)
+        order = await uow.orders.get(number)
+        timeline = await uow.orders.timeline(state.id)
+        now = uow.now()
+    assert order is not None
+    if order["payment_status"] == PaymentStatus.UNPAID.value:
+        raise IllegalTransition({"action": "invoice", "status": order["status"]})
+    return Invoice(_page(order, timeline), order.get("paid_at"), order.get("payment_reference"),
+                   now)
 
 
 # --- what the customer may do ----------------------------------------------------------------

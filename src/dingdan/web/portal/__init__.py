@@ -15,6 +15,7 @@ so the use cases' own checks keep the visitor to it. Forms post with the session
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from dingdan.adapters.documents import html_to_pdf
 from dingdan.domain import portal as rules
 from dingdan.domain.errors import DomainError, NotFound
 from dingdan.domain.events import Actor
@@ -240,6 +242,29 @@ async def order_stream(request: Request, number: Number, after: str | None = Non
     response: StreamingResponse = live.stream_response(live.hub_of(request), "order-changed",
                                                        number, last_event_id or after)
     return response
+
+
+@router.get("/{number}/invoice.pdf")
+async def invoice_pdf(request: Request, number: Number) -> Response:
+    """The receipt as a PDF, in the page's language (Chinese text in a CJK font)."""
+    actor = _actor(request, number)
+    if actor is None:
+        return _lookup(request, number, "lookup.not_found", 404)
+    try:
+        inv = await svc.invoice(number, _uow(request, True), actor=actor)
+    except DomainError as exc:
+        return _flash(request, exc, _status_of(exc))
+    env = _templates(request).env
+    html = env.get_template("portal/invoice.html").render(inv=inv, lang=_language(request))
+    pdf = await asyncio.to_thread(html_to_pdf, html, _invoice_css(env))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{number}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+def _invoice_css(env: Any) -> str:
+    source: str = env.loader.get_source(env, "portal/invoice.css")[0]
+    return source
 
 
 # --- what the customer does --------------------------------------------------------------------

@@ -97,6 +97,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "event.order.held": ("订单挂起", "On hold"),
     "event.order.released": ("恢复处理", "Back in progress"),
     "lang.switch": ("English", "中文"),
+    "invoice.title": ("收据", "Receipt"),
+    "invoice.download": ("下载收据（PDF）", "Download the receipt (PDF)"),
+    "invoice.placed_at": ("下单时间", "Ordered"),
+    "invoice.paid_at": ("付款时间", "Paid"),
+    "invoice.payment": ("付款方式", "Payment"),
+    "invoice.buyer": ("收货人", "Deliver to"),
+    "invoice.item": ("商品", "Item"),
+    "invoice.unit_price": ("单价", "Unit price"),
+    "invoice.amount": ("金额", "Amount"),
+    "invoice.issued": ("开具时间", "Issued"),
 }
 
 
