@@ -147,6 +147,8 @@ USE_CASES: list[UseCase] = [
     UseCase("portal.change_delivery_address", P.ORDER_EDIT,
             lambda w, a, n: portal.change_delivery_address(portal.ChangeDeliveryAddress(
                 n, _moved_address(), a), w.uows()), _order),
+    UseCase("portal.invoice", P.PORTAL_VIEW, lambda w, a, n: portal.invoice(
+        n, w.uows(read_only=True), actor=a), lambda w: w.order_in(Status.PAID)),
     UseCase("portal.request_help", P.PORTAL_HELP, lambda w, a, n: portal.request_help(
         portal.RequestHelp(n, "question", "何时发货？", a), w.uows()), _order),
 ]
