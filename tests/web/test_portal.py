@@ -395,3 +395,17 @@ async def test_no_receipt_before_payment_nor_for_another_order(shop: Shop):
     assert r.status_code == 409 and 'data-code="ILLEGAL_TRANSITION"' in r.text
     r = await visitor.get(f"/track/{other}/invoice.pdf")
     assert r.status_code == 404 and "%PDF" not in r.text
+
+
+async def test_the_api_and_the_back_office_hand_out_the_signed_page_url(shop: Shop):
+    order = await _order(shop, "paid")
+    number = order["number"]
+    url = order["status_page_url"]
+    assert url.startswith(f"http://127.0.0.1:8000/track/{number}?t=")
+    fetched = (await shop.admin.get(f"/api/v1/orders/{number}")).json()
+    assert fetched["status_page_url"].startswith(f"http://127.0.0.1:8000/track/{number}?t=")
+    visitor = shop.visitor()
+    r = await visitor.get(url.removeprefix("http://127.0.0.1:8000"))
+    assert r.status_code == 303 and r.headers["location"] == f"/track/{number}"
+    page = await shop.admin.get(f"/orders/{number}")
+    assert 'data-testid="status-page-url"' in page.text and f"/track/{number}?t=" in page.text

@@ -338,6 +338,15 @@ async def ask_for_help(request: Request, number: Number,
     return await _after_change(request, number, acting, "help.sent")
 
 
+def status_page_url(request: Request, number: str) -> str:
+    """The customer's page of ``number`` with a signed link, as messages carry it: for
+    customer service to send, and for shops and chat bots (the API's ``status_page_url``)."""
+    settings: Settings = request.app.state.settings
+    now = request.app.state.uow.clock()
+    token = rules.sign_link(settings.portal_keys[0], number, rules.link_expiry(now))
+    return f"{settings.public_base_url.rstrip('/')}/track/{number}?t={token}"
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the customer's page: its templates (the back office's environment, with the
     page's own words and language), its limits, its routes."""

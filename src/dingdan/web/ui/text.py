@@ -22,6 +22,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.api": ("API 文档", "API docs"),
     "nav.logout": ("退出", "Sign out"),
     "nav.menu": ("菜单", "Menu"),
+    "order.status_page": ("客户查看页（可发给客户）", "The customer's page (to send them)"),
     # notification pages (web/ui/notifications.py)
     "nav.dead_letters": ("死信", "Dead letters"),
     "nav.templates": ("消息模板", "Templates"),
