@@ -7,6 +7,7 @@ rendering a document reads only what the caller passed.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 # Fonts in the order Pango should try them; the first one installed renders the CJK text.
@@ -20,6 +21,8 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def html_to_pdf(html: str, css: str = "") -> bytes:
     """The PDF of ``html`` styled with ``css`` (CPU-bound: callers run it in a thread)."""
     from weasyprint import CSS, HTML  # imported on first use: Pango loads with it
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per step
 
     stylesheets = [CSS(string=f"body {{ font-family: {CJK_FONTS}; }}\n{css}",
                        url_fetcher=_no_fetch)]
