@@ -149,6 +149,8 @@ USE_CASES: list[UseCase] = [
                 n, _moved_address(), a), w.uows()), _order),
     UseCase("portal.invoice", P.PORTAL_VIEW, lambda w, a, n: portal.invoice(
         n, w.uows(read_only=True), actor=a), lambda w: w.order_in(Status.PAID)),
+    UseCase("portal.cancel_order", P.ORDER_CANCEL, lambda w, a, n: portal.cancel_order(
+        portal.CancelOrder(n, "ordered twice", a), w.uows()), _order),
     UseCase("portal.request_help", P.PORTAL_HELP, lambda w, a, n: portal.request_help(
         portal.RequestHelp(n, "question", "何时发货？", a), w.uows()), _order),
 ]

@@ -33,8 +33,11 @@ async def test_a_customer_reaches_only_their_own_order(uows: UnitOfWorkFactory) 
     # and no back-office use case beyond the address change, even on their own order
     with pytest.raises(Forbidden):
         await queries.get_order(mine, uows(read_only=True), actor=me)
-    with pytest.raises(Forbidden):
-        await orders.change_status(orders.ChangeStatus(mine, Action.CANCEL, me, "no"), uows())
+    with pytest.raises(Forbidden):  # no marking their own order paid
+        await orders.change_status(orders.ChangeStatus(
+            mine, Action.PAY, me, payment_reference="FAKE-1"), uows())
+    with pytest.raises(Forbidden):  # nor cancelling someone else's
+        await orders.change_status(orders.ChangeStatus(theirs, Action.CANCEL, me, "no"), uows())
     with pytest.raises(Forbidden):
         await orders.change_contact(orders.ChangeContact(
             theirs, Customer("x", "13900000000"), me), uows())

@@ -409,3 +409,35 @@ async def test_the_api_and_the_back_office_hand_out_the_signed_page_url(shop: Sh
     assert r.status_code == 303 and r.headers["location"] == f"/track/{number}"
     page = await shop.admin.get(f"/orders/{number}")
     assert 'data-testid="status-page-url"' in page.text and f"/track/{number}?t=" in page.text
+
+
+async def test_the_customer_cancels_before_picking_and_a_paid_order_asks_for_a_refund(shop: Shop):
+    order, cat = await order_in(shop.admin, "approved", qty=3)
+    number = order["number"]
+    visitor, html = await _opened(shop, number)
+    assert 'data-testid="cancel-form"' in html
+    r = await visitor.post(f"/track/{number}/cancel",
+                           data={"reason": "ordered twice", "csrftoken": _csrf(html)})
+    assert r.status_code == 200 and "Your order is cancelled." in r.text
+    assert 'data-testid="cancel-form"' not in r.text
+    events = (await shop.admin.get(f"/api/v1/orders/{number}/events")).json()
+    cancelled = events[-1]
+    assert cancelled["type"] == "order.cancelled" and cancelled["source"] == "portal"
+    assert cancelled["reason"] == "customer: ordered twice"
+    assert cancelled["data"] == {"refund_requested": True}
+    stock = (await shop.admin.get("/api/v1/stock", params={"sku": cat["skus"]["A"]})).json()
+    assert stock[0]["reserved"] == 0  # released
+
+
+async def test_no_cancel_once_the_warehouse_started(shop: Shop):
+    number = (await _order(shop, "picking"))["number"]
+    visitor, html = await _opened(shop, number)
+    assert 'data-testid="cancel-form"' not in html
+    before = await db_state(shop.admin)
+    r = await visitor.post(f"/track/{number}/cancel",
+                           data={"reason": "too slow", "csrftoken": _csrf(html)})
+    assert r.status_code == 403 and 'data-code="FORBIDDEN"' in r.text  # needs a person
+    r = await visitor.post(f"/track/{number}/cancel", data={"reason": " ",
+                                                            "csrftoken": _csrf(html)})
+    assert r.status_code == 422
+    assert await db_state(shop.admin) == before

@@ -89,9 +89,10 @@ def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
 
 # A customer holds no role: what they may do to the one order they proved is theirs (the
 # order scope, ``may_touch_order``, keeps them to it). ``order.edit`` is the address change
-# the back office makes too, through the same use case.
+# and ``order.cancel`` the cancel before picking that the back office makes too, through the
+# same use cases (a late cancel needs ``order.cancel_late``, which customers do not hold).
 CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset({
-    P.PORTAL_VIEW, P.PORTAL_HELP, P.ORDER_EDIT})
+    P.PORTAL_VIEW, P.PORTAL_HELP, P.ORDER_EDIT, P.ORDER_CANCEL})
 
 
 def can(actor: Actor, permission: Permission) -> bool:

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dingdan.domain.lifecycle import EDITABLE_ADDRESS, Status
+from dingdan.domain import lifecycle
+from dingdan.domain.lifecycle import EDITABLE_ADDRESS, Action, Status
 
 TRACK = "track"  # the purpose of the links in customer messages
 LINK_LIFETIME = timedelta(days=400)  # after-sales: a year of warranty and then some
@@ -157,6 +158,13 @@ def address_changeable(status: Status) -> bool:
     """The customer may change the delivery address while the back office may: before the
     warehouse starts picking (``lifecycle.EDITABLE_ADDRESS``)."""
     return status in EDITABLE_ADDRESS
+
+
+def cancellable(status: Status) -> bool:
+    """The customer may cancel where the table lets customer service cancel with the plain
+    ``order.cancel`` permission: before the warehouse starts (later needs a person)."""
+    row = lifecycle.find(status, Action.CANCEL)
+    return row is not None and row.permission == "order.cancel"
 
 
 # The event types the customer sees on their page's history (the rest is back-office work).

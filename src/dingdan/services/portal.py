@@ -23,7 +23,7 @@ from typing import Any
 from dingdan.domain import portal
 from dingdan.domain.errors import FieldError, IllegalTransition, ValidationFailed
 from dingdan.domain.events import Actor, ActorKind, EventType
-from dingdan.domain.lifecycle import PaymentStatus, Status
+from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.notifications import tracking_url
 from dingdan.domain.orders import Address
 from dingdan.domain.permissions import Permission
@@ -102,6 +102,7 @@ class StatusPage:
     delivered_at: datetime | None
     events: list[PageEvent]
     address_changeable: bool
+    cancellable: bool
     last_event_id: int
 
 
@@ -147,6 +148,7 @@ def _page(o: dict[str, Any], timeline: list[dict[str, Any]]) -> StatusPage:
         tracking_url=tracking_url(o.get("carrier"), o.get("tracking_number")),
         shipped_at=o.get("shipped_at"), delivered_at=o.get("delivered_at"),
         events=list(reversed(events)), address_changeable=portal.address_changeable(status),
+        cancellable=portal.cancellable(status),
         last_event_id=max((e["id"] for e in timeline), default=0))
 
 
@@ -192,6 +194,31 @@ async def change_delivery_address(cmd: ChangeDeliveryAddress, uow: UnitOfWork) -
     return await order_cases.change_address(order_cases.ChangeAddress(
         cmd.number, cmd.address, cmd.actor, reason="changed by the customer",
         expected_version=cmd.expected_version), uow)
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    number: str
+    reason: str
+    actor: Actor
+    expected_version: int | None = None
+
+
+async def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> int:
+    """The back office's cancel (``services.orders.change_status``), by the customer, before
+    the warehouse starts: stock released, the customer told. A paid order's cancel carries a
+    refund request (``refund_requested``) that finance sees on the timeline; the refund itself
+    is after-sales' business."""
+    reason = cmd.reason.strip()
+    if not reason:
+        raise ValidationFailed(details=[FieldError("reason", "required", "say why")])
+    async with uow:  # a first look (the unit of work opens again for the change)
+        state = await visible_order(uow, cmd.number, cmd.actor)
+    paid = state.payment_status == PaymentStatus.PAID.value
+    return await order_cases.change_status(order_cases.ChangeStatus(
+        cmd.number, Action.CANCEL, cmd.actor, reason=f"customer: {reason}",
+        expected_version=cmd.expected_version,
+        data={"refund_requested": True} if paid else {}), uow)
 
 
 HELP_TOPICS = ("question", "delivery", "return", "exchange", "complaint")

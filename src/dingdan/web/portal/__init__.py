@@ -322,6 +322,23 @@ async def change_address(request: Request, number: Number, recipient: Line, phon
     return await _after_change(request, number, acting, "address.saved")
 
 
+@router.post("/{number}/cancel")
+async def cancel(request: Request, number: Number,
+                 reason: Annotated[str, Form(max_length=500)],
+                 expected_version: Annotated[int | None, Form(ge=0, le=2**31 - 1)] = None,
+                 csrftoken: OptLine = None,
+                 x_csrftoken: Annotated[str | None, Header()] = None) -> Response:
+    acting = await _act(request, number, csrftoken or x_csrftoken)
+    if isinstance(acting, Response):
+        return acting
+    try:
+        await svc.cancel_order(svc.CancelOrder(number, reason, acting, expected_version),
+                               _uow(request))
+    except DomainError as exc:
+        return _flash(request, exc, _status_of(exc))
+    return await _after_change(request, number, acting, "cancel.done")
+
+
 @router.post("/{number}/help")
 async def ask_for_help(request: Request, number: Number,
                        topic: Annotated[str, Form(max_length=32)],

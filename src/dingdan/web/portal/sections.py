@@ -32,6 +32,7 @@ SECTIONS: list[Section] = [
     Section("lines", "portal/_lines.html"),
     Section("address", "portal/_address.html"),
     Section("history", "portal/_history.html"),
+    Section("cancel", "portal/_cancel.html", lambda page: page.cancellable),
     Section("help", "portal/_help.html"),
 ]
 
