@@ -92,6 +92,9 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     errors.install(app)
     # Innermost of the middleware (added first): sessions, CSRF and size limits run before it.
     app.add_middleware(RefuseControlCharacters)
+    # The customer's page (/track/{number}) first: routes are matched in order, and its
+    # visitors are the many (bench/README.md: status page).
+    portal.install(app, settings)
     app.include_router(orders.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
     app.include_router(webhooks.router, prefix=API)
@@ -100,7 +103,6 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(notifications.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
-    portal.install(app, settings)  # the customer's page: /track/{number}
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     assets = assets_dir(settings)
