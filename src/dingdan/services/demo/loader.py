@@ -95,7 +95,7 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         tally.already = len(planned) - len(todo)
         await _live(batch, clock, staff, planned, todo, tally)
         # customers on their own pages, after the rest (history: never notified either)
-        portal_made = await add_portal_activity(batch.uow, rng, clock.advance)
+        portal_made = await add_portal_activity(batch.uow, rng, seed, clock.advance)
         await _silence(batch, set(portal_made), clock.now)
     report = await _report(uows, tally, len({o.customer for o in planned}), seed,
                            time.perf_counter() - started)

@@ -9,11 +9,13 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from dingdan.domain.lifecycle import Status
 from dingdan.domain.orders import Address
 from dingdan.services import portal
 from dingdan.services.demo.people import home_street
-from dingdan.store.orders import ListQuery
+from dingdan.store.tables import orders
 from dingdan.store.uow import UnitOfWork
 
 MOVES = 4
@@ -24,11 +26,16 @@ HELP_TEXTS = (("delivery", "快递放在了驿站，能否改为送货上门？"
               ("question", "发票抬头能改成公司名称吗？"))
 
 
-async def _untouched(uows: Callable[[], UnitOfWork], statuses: tuple[Status, ...],
+async def _untouched(uows: Callable[[], UnitOfWork], seed: int, statuses: tuple[Status, ...],
                      limit: int) -> list[dict[str, object]]:
+    """The demo's own orders (by their idempotency keys: never a real customer's) in these
+    statuses that no customer has touched yet."""
     async with uows() as uow:
-        rows, _ = await uow.orders.page(ListQuery(status=tuple(s.value for s in statuses),
-                                                  sort="number", limit=limit * 3))
+        rows = [dict(r._mapping) for r in await uow.conn.execute(
+            select(orders.c.id, orders.c.number)
+            .where(orders.c.idempotency_key.like(f"demo-{seed}-%"),
+                   orders.c.status.in_([s.value for s in statuses]))
+            .order_by(orders.c.number).limit(limit * 3))]
         out = []
         for row in rows:
             events = await uow.orders.timeline(int(row["id"]))
@@ -38,12 +45,12 @@ async def _untouched(uows: Callable[[], UnitOfWork], statuses: tuple[Status, ...
     return out[:limit]
 
 
-async def add_portal_activity(uows: Callable[[], UnitOfWork], rng: random.Random,
+async def add_portal_activity(uows: Callable[[], UnitOfWork], rng: random.Random, seed: int,
                               tick: Callable[[timedelta], None]) -> list[str]:
     """Address changes and help requests by customers, each ``tick`` after the last; the
     orders they touched."""
     made = []
-    for row in await _untouched(uows, (Status.PAID, Status.APPROVED, Status.ALLOCATED),
+    for row in await _untouched(uows, seed, (Status.PAID, Status.APPROVED, Status.ALLOCATED),
                                 MOVES):
         number = str(row["number"])
         async with uows() as uow:
@@ -57,7 +64,7 @@ async def add_portal_activity(uows: Callable[[], UnitOfWork], rng: random.Random
         await portal.change_delivery_address(portal.ChangeDeliveryAddress(
             number, moved, portal.customer_actor(number)), uows())
         made.append(number)
-    for i, row in enumerate(await _untouched(uows, (Status.DELIVERED,), HELP)):
+    for i, row in enumerate(await _untouched(uows, seed, (Status.DELIVERED,), HELP)):
         number = str(row["number"])
         topic, text = HELP_TEXTS[i % len(HELP_TEXTS)]
         tick(timedelta(seconds=1))
