@@ -102,9 +102,11 @@ def worker(once: Annotated[bool, typer.Option(help="one step, then exit")] = Fal
     On PostgreSQL run as many as you like side by side; on SQLite `dingdan serve` already
     runs one, so run this only with DINGDAN_RUN_WORKER_IN_PROCESS=false.
     """
+    from dingdan.settings import with_local_secret
     from dingdan.workers.process import run_worker
 
-    asyncio.run(run_worker(_settings(), once=once, jobs=jobs))
+    # the development server's key: the customer links it signs must open on that server
+    asyncio.run(run_worker(with_local_secret(_settings()), once=once, jobs=jobs))
 
 
 @app.command()
@@ -139,10 +141,33 @@ def demo(orders: Annotated[int, typer.Option(help="orders to generate")] = 2000,
             url = f"http://{s.host}:{s.port}"
             typer.echo(f"Open {url}/ and sign in as {login} / {password}  (shown once)")
             typer.echo(f"API token (shown once): {issued.token}   API docs: {url}/docs")
+            sample = await _demo_order_page(UnitOfWorkFactory(engine), s, url)
+            if sample:
+                typer.echo(f"A customer's own page (signed link, as their messages carry it): "
+                           f"{sample}")
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+async def _demo_order_page(uows: UnitOfWorkFactory, s: Settings, url: str) -> str | None:
+    """The signed link of the newest shipped demo order's page."""
+    from datetime import UTC, datetime
+
+    from dingdan.domain.portal import link_expiry, sign_link
+    from dingdan.store.orders import ListQuery
+
+    async with uows(read_only=True) as uow:
+        rows, _ = await uow.orders.page(ListQuery(status=("shipped", "in_transit"), limit=1))
+    if not rows:
+        return None
+    number = str(rows[0]["number"])
+    from dingdan.settings import with_local_secret
+
+    key = with_local_secret(s).portal_keys[0]  # what `dingdan serve` verifies with
+    token = sign_link(key, number, link_expiry(datetime.now(UTC)))
+    return f"{url}/track/{number}?t={token}"
 
 
 async def _demo_admin(uows: UnitOfWorkFactory) -> tuple[str, str]:

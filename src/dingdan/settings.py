@@ -3,6 +3,8 @@ that reads the environment; nothing reads it at import time."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Literal
 
@@ -121,6 +123,12 @@ class Settings(BaseSettings):
     sign_in_limit_per_address: str = "10/minute;100/hour"
     sign_in_limit_per_account: str = "5/minute;30/hour"
     sign_in_limits_storage: str = "memory://"  # e.g. redis://… to share across processes
+    # The customer's page (issue 8); see docs/portal.md. Links in customer messages are
+    # signed with the first key and verified with each (rotation: put the new key first);
+    # none given: a key derived from secret_key.
+    portal_link_keys: list[SecretStr] = Field(default_factory=list)
+    portal_limit_per_address: str = "30/minute;300/hour"  # proofs of ownership tried
+    portal_limit_per_order: str = "5/minute;20/hour"  # failed proofs on one order number
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:
@@ -140,6 +148,14 @@ class Settings(BaseSettings):
                              "characters to serve beyond this machine (or listen on "
                              "127.0.0.1)")
         return self
+
+    @property
+    def portal_keys(self) -> list[bytes]:
+        """The keys of the customer's links: the first signs, every one verifies."""
+        if self.portal_link_keys:
+            return [k.get_secret_value().encode() for k in self.portal_link_keys]
+        secret = self.secret_key.get_secret_value().encode()
+        return [hmac.new(secret, b"dingdan:portal-link", hashlib.sha256).digest()]
 
     @property
     def uses_development_secret(self) -> bool:

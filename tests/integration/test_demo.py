@@ -153,7 +153,8 @@ async def test_events_are_in_time_order_and_end_in_the_orders_status(demo: _Demo
         assert moves[-1]["to_status"] == status[order_id]
         for before, after in pairwise(moves):
             assert after["from_status"] == before["to_status"]
-    assert {e["source"] for e in events} == {"demo"}
+    # the staff's and shops' steps, and a few customers on their own pages
+    assert {e["source"] for e in events} == {"demo", "portal"}
 
 
 async def test_orders_span_the_last_90_days_with_plausible_steps(demo: _Demo) -> None:

@@ -38,6 +38,7 @@ from dingdan.services import (
     catalogue,
     inventory,
     orders,
+    portal,
     privacy,
     queries,
     tokens,
@@ -161,16 +162,30 @@ USE_CASES: list[UseCase] = [
     UseCase("privacy.anonymise_customer", P.PII_ERASE,
             lambda w, a, phone: privacy.anonymise_customer(privacy.AnonymiseCustomer(
                 a, "客户申请删除", phone=phone), w.uows()), _completed_customer),
+    UseCase("portal.status_page", P.PORTAL_VIEW, lambda w, a, n: portal.status_page(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("portal.change_delivery_address", P.ORDER_EDIT,
+            lambda w, a, n: portal.change_delivery_address(portal.ChangeDeliveryAddress(
+                n, _moved_address(), a), w.uows()), _order),
+    UseCase("portal.invoice", P.PORTAL_VIEW, lambda w, a, n: portal.invoice(
+        n, w.uows(read_only=True), actor=a), lambda w: w.order_in(Status.PAID)),
+    UseCase("portal.cancel_order", P.ORDER_CANCEL, lambda w, a, n: portal.cancel_order(
+        portal.CancelOrder(n, "ordered twice", a), w.uows()), _order),
+    UseCase("portal.request_help", P.PORTAL_HELP, lambda w, a, n: portal.request_help(
+        portal.RequestHelp(n, "question", "何时发货？", a), w.uows()), _order),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
 # transition table is a case of its own, below.
-COVERED_ELSEWHERE = {"orders.change_status"}
+COVERED_ELSEWHERE = {"orders.change_status",
+                     # a helper of other capabilities' use cases, which check first
+                     "orders.record_event"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
-                          "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, privacy)
+                          "users.change_password", "users.sign_out_everywhere",
+                          "portal.prove_by_phone"}  # the customer proving who they are
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal, privacy)
 
 
 def _draft(w: World) -> Any:

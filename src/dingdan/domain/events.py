@@ -29,6 +29,7 @@ class EventType(StrEnum):
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
     ANONYMISED = "order.anonymised"  # the customer's personal data erased on request (PIPL)
+    HELP_REQUESTED = "order.help_requested"  # the customer asked for help on their page
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {
@@ -59,6 +60,7 @@ class ActorKind(StrEnum):
     TOKEN = "token"
     USER = "user"
     SYSTEM = "system"
+    CUSTOMER = "customer"  # a visitor of the customer's page who proved they own the order
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ class Actor:
     warehouse_ids: frozenset[int] | None = None  # None: every warehouse
     ip: str | None = None  # where the request came from, for the audit trail
     client: str | None = None  # user agent or integration name
+    order_numbers: frozenset[str] | None = None  # None: any order; a customer: only theirs
 
     @property
     def label(self) -> str:

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     PEOPLE_MANAGE = "people.manage"  # users, roles, API tokens
     AUDIT_READ = "audit.read"
     PII_ERASE = "pii.erase"  # anonymise a customer's orders on request (admin only)
+    PORTAL_VIEW = "portal.view"  # the customer's own page of their own order
+    PORTAL_HELP = "portal.help"  # a customer asks customer service for help
 
 
 P = Permission
@@ -86,9 +88,19 @@ def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
     return frozenset(out)
 
 
+# A customer holds no role: what they may do to the one order they proved is theirs (the
+# order scope, ``may_touch_order``, keeps them to it). ``order.edit`` is the address change
+# and ``order.cancel`` the cancel before picking that the back office makes too, through the
+# same use cases (a late cancel needs ``order.cancel_late``, which customers do not hold).
+CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset({
+    P.PORTAL_VIEW, P.PORTAL_HELP, P.ORDER_EDIT, P.ORDER_CANCEL})
+
+
 def can(actor: Actor, permission: Permission) -> bool:
     if actor.kind is ActorKind.SYSTEM:
         return True
+    if actor.kind is ActorKind.CUSTOMER:
+        return permission in CUSTOMER_PERMISSIONS
     return permission in permissions_of(actor.roles)
 
 
@@ -111,3 +123,8 @@ _STATUSES = frozenset(s.value for s in Status)
 def may_touch_warehouse(actor: Actor, warehouse_id: int | None) -> bool:
     """Warehouse staff limited to some warehouses see and work only those orders."""
     return actor.warehouse_ids is None or warehouse_id in actor.warehouse_ids
+
+
+def may_touch_order(actor: Actor, number: str) -> bool:
+    """A customer reaches only the orders they proved are theirs; staff are not limited."""
+    return actor.order_numbers is None or number in actor.order_numbers

@@ -127,3 +127,11 @@ def scrub(value: Any, personal: set[str], within: str | None = None) -> Any:
                 value = value.replace(secret, ANONYMISED)
         return value
     return value
+def mask_name(name: str | None) -> str | None:
+    """``张伟`` → ``张*``, ``Wei Zhang`` → ``W*** Z***``: enough to recognise, not to learn."""
+    if not name:
+        return name
+    parts = name.split()
+    if len(parts) > 1:
+        return " ".join(f"{p[:1]}***" for p in parts)
+    return name[:1] + "*" * max(1, min(len(name) - 1, 3))

@@ -15,7 +15,12 @@ import structlog
 
 from dingdan.domain.errors import Forbidden, NotFound
 from dingdan.domain.events import Actor
-from dingdan.domain.permissions import Permission, authorize, may_touch_warehouse
+from dingdan.domain.permissions import (
+    Permission,
+    authorize,
+    may_touch_order,
+    may_touch_warehouse,
+)
 
 if TYPE_CHECKING:
     from dingdan.store.orders import OrderState
@@ -44,7 +49,12 @@ def require(actor: Actor, permission: Permission, object_type: str | None = None
 
 def require_warehouse(actor: Actor, warehouse_id: int | None, permission: Permission,
                       object_type: str, object_id: object) -> None:
-    """Raise (and log) :class:`Forbidden` if ``actor`` is limited to other warehouses."""
+    """Raise (and log) :class:`Forbidden` if ``actor`` is limited to other warehouses, or
+    (a customer) to other orders."""
+    if object_type == "order" and not may_touch_order(actor, str(object_id)):
+        _denied(actor, permission, object_type, object_id, reason="order")
+        raise Forbidden({"permission": permission.value, "actor": actor.label,
+                         "reason": "order"})
     if not may_touch_warehouse(actor, warehouse_id):
         _denied(actor, permission, object_type, object_id, warehouse_id=warehouse_id)
         raise Forbidden({"permission": permission.value, "actor": actor.label,
@@ -59,6 +69,7 @@ async def visible_order(uow: UnitOfWork, number: str, actor: Actor) -> OrderStat
     scope is "not found", exactly as an order that does not exist.
     """
     state = await uow.orders.get_state(number)
-    if state is None or not may_touch_warehouse(actor, state.warehouse_id):
+    if (state is None or not may_touch_warehouse(actor, state.warehouse_id)
+            or not may_touch_order(actor, number)):
         raise NotFound({"kind": "order", "key": number})
     return state

@@ -54,6 +54,7 @@ class DeliveryPolicy:
     backoff_base_seconds: float = 30.0
     backoff_max_seconds: float = 6 * 3600.0
     fallback_after_attempts: int = 3
+    link_key: bytes | None = None  # signs the customer's links to their page (issue 8)
 
     @property
     def zone(self) -> tzinfo:
@@ -244,7 +245,7 @@ def build_message(c: Claimed, renderer: Renderer, policy: DeliveryPolicy,
     if CATALOGUE[kind].urgent:
         headers["Urgency"] = "high"  # web push: deliver now, even to a sleeping device
     ctx = render_context(c.payload, kind=c.kind, audience=c.audience, language=c.language,
-                         base_url=policy.base_url, tz=policy.zone)
+                         base_url=policy.base_url, tz=policy.zone, link_key=policy.link_key)
     try:
         rendered = renderer.render(c.kind, c.channel, c.language, ctx, override)
     except Exception:

@@ -288,6 +288,13 @@ async def _record(uow: UnitOfWork, state: OrderState, type: EventType,
                             now=now, payload=payload)
 
 
+async def record_event(uow: UnitOfWork, state: OrderState, type: EventType, actor: Actor,
+                       reason: str | None, data: dict[str, Any]) -> None:
+    """A timeline event that changes no status (and its outbox row), for use cases of other
+    capabilities: they record on the order's timeline the same way."""
+    await _record(uow, state, type, None, None, actor, reason, data)
+
+
 @dataclass(frozen=True)
 class AddNote:
     number: str

@@ -36,6 +36,7 @@ from dingdan.domain.notifications import (
     Kind,
     tracking_url,
 )
+from dingdan.domain.portal import link_expiry, sign_link
 from dingdan.domain.privacy import mask_payload
 from dingdan.services.template_sandbox import BoundedSandbox
 
@@ -183,13 +184,17 @@ def _squeeze(text: str) -> str:
 
 
 def render_context(payload: Mapping[str, Any], *, kind: str, audience: str, language: str,
-                   base_url: str, tz: tzinfo, masked: bool | None = None) -> dict[str, Any]:
+                   base_url: str, tz: tzinfo, masked: bool | None = None,
+                   link_key: bytes | None = None) -> dict[str, Any]:
     """What templates see, from an outbox payload: ``order``, ``event``, ``alert``, ``digest``
     and ``name``. Times are shown in the business time zone.
 
     ``masked`` (by default: for staff, whose messages go to role mailboxes) masks the
     customer's phone and email and the address's phone and street, as order reads do for
-    people without ``pii.read``; a customer sees their own data."""
+    people without ``pii.read``; a customer sees their own data.
+
+    ``link_key`` signs the customer's link to their page (``/track/{number}?t=…``, valid
+    for ``domain.portal.LINK_LIFETIME`` from the event), so it opens without a lookup."""
     if masked is None:
         masked = audience != "customer"
     if masked:
@@ -206,6 +211,9 @@ def render_context(payload: Mapping[str, Any], *, kind: str, audience: str, lang
     order["tracking_url"] = tracking_url(order.get("carrier"), order.get("tracking_number"))
     base = base_url.rstrip("/")
     order["url"] = f"{base}/track/{number}"
+    sent_at = _moment(payload.get("occurred_at"))
+    if link_key and number and sent_at is not None:
+        order["url"] += "?t=" + sign_link(link_key, number, link_expiry(sent_at))
     order["admin_url"] = f"{base}/orders/{number}"
     event = {"type": payload.get("type"), "reason": payload.get("reason"),
              "at": _local(payload.get("occurred_at"), tz), "data": data}
@@ -239,6 +247,14 @@ def message_params(payload: Mapping[str, Any], context: Mapping[str, Any]) -> di
               "tracking_number": order.get("tracking_number"),
               "tracking_url": order.get("tracking_url"), "url": order.get("url")}
     return {k: str(v) for k, v in params.items() if v not in (None, "")}
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _local(value: Any, tz: tzinfo) -> str:

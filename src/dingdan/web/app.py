@@ -21,7 +21,7 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, live, metrics, ui
+from dingdan.web import errors, live, metrics, portal, ui
 from dingdan.web.api import catalogue, notifications, orders, privacy, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
@@ -93,6 +93,9 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     errors.install(app)
     # Innermost of the middleware (added first): sessions, CSRF and size limits run before it.
     app.add_middleware(RefuseControlCharacters)
+    # The customer's page (/track/{number}) first: routes are matched in order, and its
+    # visitors are the many (bench/README.md: status page).
+    portal.install(app, settings)
     app.include_router(orders.router, prefix=API)
     app.include_router(catalogue.router, prefix=API)
     app.include_router(webhooks.router, prefix=API)

@@ -22,6 +22,7 @@ Endpoints: ``/live/orders`` (any order changed; the list and home pages) and
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -46,6 +47,11 @@ STREAM_SECONDS = 300.0  # then the browser reconnects (with Last-Event-ID)
 COALESCE_SECONDS = 0.3  # the list refreshes once for a burst of changes
 RETRY_MS = 1000
 QUEUE_SIZE = 1000
+# Event ids a hub remembers having published, to drop what it hears twice (NOTIFY and the
+# catch-up read). A set, not a high-water mark: on PostgreSQL ids are drawn at insert and
+# transactions commit in any order, so id 41 may be heard after 42 — and must not be dropped
+# (bench/status_page.py lost changes under intake until this was a set).
+SEEN = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,8 @@ class Hub:
         self._queues: set[asyncio.Queue[Change]] = set()
         self._task: asyncio.Task[None] | None = None
         self.last_id = 0
+        self._seen: set[int] = set()
+        self._seen_order: collections.deque[int] = collections.deque()
 
     @property
     def uses_notify(self) -> bool:
@@ -85,9 +93,13 @@ class Hub:
         self._queues.discard(queue)
 
     def publish(self, change: Change) -> None:
-        if change.id <= self.last_id:
-            return  # heard twice (NOTIFY and catch-up)
-        self.last_id = change.id
+        if change.id in self._seen or change.id <= self.last_id - SEEN:
+            return  # heard twice (NOTIFY and catch-up), or older than anything remembered
+        self._seen.add(change.id)
+        self._seen_order.append(change.id)
+        if len(self._seen_order) > SEEN:
+            self._seen.discard(self._seen_order.popleft())
+        self.last_id = max(self.last_id, change.id)
         for queue in list(self._queues):
             if queue.full():  # a stalled reader loses its oldest news, never blocks others
                 queue.get_nowait()

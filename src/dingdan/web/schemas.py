@@ -229,6 +229,9 @@ class OrderPublic(OrderSummary):
                           "promise passed and not shipped")
     sla_stage: str | None = Field(None, description="the overdue stage (e.g. ship)")
     sla_due_at: datetime | None = Field(None, description="when that stage was due")
+    status_page_url: str | None = Field(
+        None, description="the customer's own page of this order, with a signed token that "
+        "opens it (hand it to the customer: it shows their order, masked)")
 
 
 class OrderPage(BaseModel):

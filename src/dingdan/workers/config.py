@@ -52,7 +52,8 @@ def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
         base_url=settings.public_base_url, max_attempts=settings.worker_max_attempts,
         backoff_base_seconds=settings.worker_backoff_base_seconds,
         backoff_max_seconds=settings.worker_backoff_max_seconds,
-        fallback_after_attempts=settings.worker_fallback_after_attempts)
+        fallback_after_attempts=settings.worker_fallback_after_attempts,
+        link_key=settings.portal_keys[0])
     calendar = base_calendar(settings.timezone, settings.work_day_start,
                              settings.work_day_end, settings.work_weekdays)
     return WorkerConfig(

@@ -33,6 +33,7 @@ from dingdan.services.demo import data, people
 from dingdan.services.demo.batch import Batch
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
+from dingdan.services.demo.portal import add_portal_activity
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables import outbox, products, warehouses
@@ -50,6 +51,9 @@ class SimulatedClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
 
 
 @dataclass
@@ -90,8 +94,14 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         todo = await _not_yet_placed(batch, planned)
         tally.already = len(planned) - len(todo)
         await _live(batch, clock, staff, planned, todo, tally)
-    return await _report(uows, tally, len({o.customer for o in planned}), seed,
-                         time.perf_counter() - started)
+        # customers on their own pages, after the rest (history: never notified either)
+        portal_made = await add_portal_activity(batch.uow, rng, seed, clock.advance)
+        await _silence(batch, set(portal_made), clock.now)
+    report = await _report(uows, tally, len({o.customer for o in planned}), seed,
+                           time.perf_counter() - started)
+    if portal_made:
+        report += f"\n{len(portal_made)} customers used their own page (address moved, help asked)."
+    return report
 
 
 async def _ensure_catalogue(batch: Batch, tally: _Tally) -> None:

@@ -17,6 +17,7 @@ from dingdan.services.queries import ListQuery
 from dingdan.web.deps import ActorDep, LangDep, ReadUowDep, UowDep, get_read_uow
 from dingdan.web.errors import problem_responses
 from dingdan.web.fields import Line, LineQuery, Moment
+from dingdan.web.portal import status_page_url
 from dingdan.web.schemas import (
     ActionIn,
     AddressChangeIn,
@@ -51,8 +52,12 @@ def _draft(body: OrderCreate) -> OrderDraft:
 
 
 async def _public(request: Request, number: str, lang: str, actor: Actor) -> dict[str, Any]:
-    return order_public(await queries.get_order(number, get_read_uow(request), actor=actor),
-                        lang)
+    return _with_page(request, order_public(
+        await queries.get_order(number, get_read_uow(request), actor=actor), lang))
+
+
+def _with_page(request: Request, order: dict[str, Any]) -> dict[str, Any]:
+    return {**order, "status_page_url": status_page_url(request, order["number"])}
 
 
 @router.post("", status_code=201, response_model=OrderPublic, responses=WRITE_ERRORS,
@@ -72,7 +77,8 @@ async def create_order(body: OrderCreate, request: Request, response: Response, 
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/orders/{placed.number}"
     if placed.order is not None:  # read in the placing transaction: no second one
-        return order_public(queries.show_order(placed.number, placed.order, actor=actor), lang)
+        return _with_page(request, order_public(
+            queries.show_order(placed.number, placed.order, actor=actor), lang))
     return await _public(request, placed.number, lang, actor)
 
 
@@ -107,9 +113,10 @@ async def list_orders(
 
 
 @router.get("/{number}", response_model=OrderPublic, responses=problem_responses(404))
-async def get_order(number: str, uow: ReadUowDep, actor: ActorDep,
+async def get_order(number: str, request: Request, uow: ReadUowDep, actor: ActorDep,
                     lang: LangDep) -> dict[str, Any]:
-    return order_public(await queries.get_order(number, uow, actor=actor), lang)
+    return _with_page(request, order_public(await queries.get_order(number, uow, actor=actor),
+                                            lang))
 
 
 @router.get("/{number}/events", response_model=list[EventOut], responses=problem_responses(404),

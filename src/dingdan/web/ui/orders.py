@@ -22,6 +22,7 @@ from dingdan.services import backoffice as bo
 from dingdan.services import notifications, queries
 from dingdan.services import orders as svc
 from dingdan.services.export import export_rows
+from dingdan.web.portal import status_page_url
 from dingdan.web.ui import error_response, page_language, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
 from dingdan.web.ui.export import csv_stream, xlsx_stream
@@ -176,6 +177,7 @@ async def order_page(number: str, request: Request, actor: PageActor) -> Respons
         ctx["messages"] = await notifications.order_messages(number, read_uow(request), actor)
     except DomainError as exc:
         return error_response(request, exc, actor)
+    ctx["status_page_url"] = status_page_url(request, number)  # for customer service to send
     return render(request, "ui/order.html", ctx, actor=actor)
 
 

@@ -22,6 +22,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.api": ("API 文档", "API docs"),
     "nav.logout": ("退出", "Sign out"),
     "nav.menu": ("菜单", "Menu"),
+    "order.status_page": ("客户查看页（可发给客户）", "The customer's page (to send them)"),
     # notification pages (web/ui/notifications.py)
     "nav.dead_letters": ("死信", "Dead letters"),
     "nav.templates": ("消息模板", "Templates"),
@@ -284,6 +285,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
     EventType.ANONYMISED: ("个人信息已删除", "Personal data erased"),
+    EventType.HELP_REQUESTED: ("客户求助", "Customer asked for help"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
