@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
+from dingdan.store.customers import CustomerRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.orders import OrderRepo
+from dingdan.store.review import ReviewRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
@@ -41,6 +43,8 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    customers: CustomerRepo
+    review: ReviewRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -89,6 +93,8 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.customers = CustomerRepo(conn)
+        self.review = ReviewRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -1,0 +1,60 @@
+"""The review rule sets (every published version) and each order's review runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dingdan.domain.errors import VersionConflict
+from dingdan.store.tables import orders
+from dingdan.store.tables_review import order_reviews, review_rule_sets
+
+R, V = review_rule_sets, order_reviews
+
+
+class ReviewRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def current_rules(self) -> dict[str, Any] | None:
+        row = (await self.conn.execute(select(R).order_by(R.c.version.desc()).limit(1))).first()
+        return dict(row._mapping) if row else None
+
+    async def rule_versions(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(select(R.c.version, R.c.enabled, R.c.created_by,
+                                              R.c.created_at)
+                                       .order_by(R.c.version.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    async def publish(self, values: Mapping[str, Any]) -> None:
+        """Insert a version; a concurrent publisher of the same version is refused with
+        ``VersionConflict`` (the version is unique)."""
+        try:
+            async with self.conn.begin_nested():
+                await self.conn.execute(insert(R).values(**values))
+        except IntegrityError as exc:
+            raise VersionConflict({"rule_set": values["version"]}) from exc
+
+    async def record(self, values: Mapping[str, Any]) -> None:
+        await self.conn.execute(insert(V).values(**values))
+
+    async def runs(self, order_id: int) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(select(V).where(V.c.order_id == order_id)
+                                       .order_by(V.c.id.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def latest_summaries(self, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The latest run of each order (by number): approved, summary, trace."""
+        if not numbers:
+            return {}
+        latest = (select(func.max(V.c.id)).select_from(V.join(orders, orders.c.id == V.c.order_id))
+                  .where(orders.c.number.in_(list(numbers))).group_by(V.c.order_id))
+        rows = await self.conn.execute(
+            select(orders.c.number, V.c.approved, V.c.summary, V.c.trace, V.c.rule_set_version)
+            .select_from(V.join(orders, orders.c.id == V.c.order_id))
+            .where(V.c.id.in_(latest)))
+        return {r.number: dict(r._mapping) for r in rows}
