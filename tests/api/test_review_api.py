@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from api_support import assert_problem, refused
+
 from conftest import ref
 from helpers import order_body, seed_catalogue
 from review_support import db_url, own_pg_url, publish  # noqa: F401  (fixtures)
