@@ -33,6 +33,7 @@ from dingdan.domain.permissions import (
     permission_for,
 )
 from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import customers, review
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -66,6 +67,23 @@ async def _token(w: World) -> int:
 
 async def _order(w: World) -> str:
     return await w.place()
+
+
+async def _customers(w: World) -> tuple[int, int]:
+    """Two customer records (the second to be merged into the first)."""
+    ids = []
+    async with w.uows() as uow:
+        for name in ("王芳", "王芳 (dup)"):
+            now = uow.now()
+            ids.append(await uow.customers.create(dict(
+                kind="person", name=name, tier="standard", blocked=False, version=1,
+                created_at=now, updated_at=now)))
+        await uow.commit()
+    return ids[0], ids[1]
+
+
+async def _rules_version(w: World) -> int:
+    return int((await review.current_rules(w.uows(read_only=True), actor=SYSTEM))["version"])
 
 
 def _moved_address() -> Address:
@@ -142,16 +160,37 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("customers.get_customer", P.ORDER_READ, lambda w, a, c: customers.get_customer(
+        c[0], w.uows(read_only=True), actor=a), _customers),
+    UseCase("customers.list_customers", P.ORDER_READ,
+            lambda w, a, _: customers.list_customers("张", 5, w.uows(read_only=True), actor=a)),
+    UseCase("customers.update_customer", P.CUSTOMER_WRITE,
+            lambda w, a, c: customers.update_customer(customers.UpdateCustomer(
+                c[0], {"notes": ref("note")}, a), w.uows()), _customers),
+    UseCase("customers.merge_customers", P.CUSTOMER_WRITE,
+            lambda w, a, c: customers.merge_customers(customers.MergeCustomers(
+                c[0], c[1], a), w.uows()), _customers),
+    UseCase("review.order_review", P.ORDER_READ, lambda w, a, n: review.order_review(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("review.queue_reasons", P.ORDER_READ, lambda w, a, n: review.queue_reasons(
+        [n], w.uows(read_only=True), actor=a), _order),
+    UseCase("review.current_rules", P.ORDER_READ, lambda w, a, _: review.current_rules(
+        w.uows(read_only=True), actor=a)),
+    # Published switched off: other tests sharing the database keep paid orders waiting.
+    UseCase("review.publish_rules", P.SETTINGS_WRITE, lambda w, a, v: review.publish_rules(
+        review.PublishRules([], False, a, v), w.uows()), _rules_version),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
-# transition table is a case of its own, below.
-COVERED_ELSEWHERE = {"orders.change_status"}
+# transition table is a case of its own, below. ``orders.step`` applies a row inside a use
+# case that checked already; the customer link and the rules run inside placing and paying.
+COVERED_ELSEWHERE = {"orders.change_status", "orders.step", "customers.link_on_intake",
+                     "review.on_intake", "review.review_if_due"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, customers, review)
 
 
 def _draft(w: World) -> Any:

@@ -131,8 +131,11 @@ async def order_review(number: str, uow: UnitOfWork, *, actor: Actor) -> list[di
         return await uow.review.runs(state.id)
 
 
-async def queue_reasons(numbers: list[str], uow: UnitOfWork) -> dict[str, dict[str, Any]]:
-    """The latest rule decision of each order, by number (for the review queue)."""
+async def queue_reasons(numbers: list[str], uow: UnitOfWork, *,
+                        actor: Actor) -> dict[str, dict[str, Any]]:
+    """The latest rule decision of each order, by number (for the review queue, whose rows
+    the person may already see)."""
+    require(actor, Permission.ORDER_READ, "order", None)
     async with uow:
         return await uow.review.latest_summaries(numbers)
 
