@@ -32,8 +32,17 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
-from dingdan.services import customers, review
+from dingdan.services import (
+    audit,
+    catalogue,
+    customers,
+    inventory,
+    orders,
+    queries,
+    review,
+    tokens,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
