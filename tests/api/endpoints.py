@@ -494,6 +494,10 @@ async def _publish_rules(ctx: Ctx) -> Call:
                                              "expected_version": current["version"]})
 
 
+async def _run_rules(ctx: Ctx) -> Call:
+    return Call(f"{API}/orders/{await ctx.order(Status.PAID)}/run-rules")
+
+
 async def _bulk_approve(ctx: Ctx) -> Call:
     return Call(f"{API}/review/approve",
                 json={"numbers": [await ctx.order(Status.PENDING_REVIEW)]})
@@ -512,6 +516,8 @@ REVIEW: list[Endpoint] = [
     Endpoint("GET", f"{API}/orders/{{number}}/review", P.ORDER_READ,
              lambda ctx: _new_order(ctx, "/review")),
     Endpoint("POST", f"{API}/review/approve", P.ORDER_REVIEW, _bulk_approve, "order.approve"),
+    Endpoint("POST", f"{API}/orders/{{number}}/run-rules", P.ORDER_REVIEW, _run_rules,
+             "order.run_rules"),
 ]
 
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW]

@@ -240,3 +240,16 @@ async def test_people_without_pii_read_see_customers_masked(app_client, role_cli
     assert seen["phone"] == who["phone"][:3] + "****" + who["phone"][-4:]
     assert seen["email"].startswith(who["email"][0] + "***@")
     assert who["email"] not in str(seen)
+
+
+async def test_a_reviewer_runs_the_rules_over_an_order_paid_while_they_were_off(app_client):
+    cat = await seed_catalogue(app_client)
+    number = await _place(app_client, cat["skus"]["A"], customer=_customer())
+    assert (await _pay(app_client, number))["status"] == "paid"
+    r = await app_client.post(f"{API}/orders/{number}/run-rules")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"number": number, "status": "approved"}
+    run = (await app_client.get(f"{API}/orders/{number}/review")).json()[0]
+    assert run["rule_set_version"] == 0 and run["approved"] is True  # the shipped default
+    await refused(app_client, "POST", f"{API}/orders/{number}/run-rules", 409,
+                  "ILLEGAL_TRANSITION")

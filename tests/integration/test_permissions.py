@@ -91,6 +91,12 @@ async def _customers(w: World) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
+async def _paid_order(w: World) -> str:
+    number = await w.place()
+    await w.drive(number, Status.PAID)
+    return number
+
+
 async def _rules_version(w: World) -> int:
     return int((await review.current_rules(w.uows(read_only=True), actor=SYSTEM))["version"])
 
@@ -185,6 +191,8 @@ USE_CASES: list[UseCase] = [
         [n], w.uows(read_only=True), actor=a), _order),
     UseCase("review.current_rules", P.ORDER_READ, lambda w, a, _: review.current_rules(
         w.uows(read_only=True), actor=a)),
+    UseCase("review.run_rules", P.ORDER_REVIEW, lambda w, a, n: review.run_rules(
+        review.RunRules(n, a), w.uows()), _paid_order),
     # Published switched off: other tests sharing the database keep paid orders waiting.
     UseCase("review.publish_rules", P.SETTINGS_WRITE, lambda w, a, v: review.publish_rules(
         review.PublishRules([], False, a, v), w.uows()), _rules_version),

@@ -21,7 +21,7 @@ import structlog
 
 from dingdan.adapters.divisions import DivisionsUnavailable, load_divisions
 from dingdan.domain import review as rules_mod
-from dingdan.domain.errors import VersionConflict
+from dingdan.domain.errors import IllegalTransition, VersionConflict
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.order_checks import (
@@ -57,13 +57,18 @@ async def on_intake(uow: UnitOfWork, state: OrderState, customer: Customer,
     return state
 
 
-async def review_if_due(uow: UnitOfWork, state: OrderState) -> OrderState:
-    """Run the rules over an order just paid (or placed COD), if a rule set is in force."""
+async def review_if_due(uow: UnitOfWork, state: OrderState, *,
+                        asked: bool = False) -> OrderState:
+    """Run the rules over an order just paid (or placed COD), if a rule set is switched on;
+    ``asked``: a person asked for it, so the rules in force run even when switched off (the
+    shipped default, version 0, before any is published)."""
     if Status(state.status) not in (Status.PAID, Status.PENDING_PAYMENT):
         return state
     current = await uow.review.current_rules()
-    if current is None or not current["enabled"]:
+    if not asked and (current is None or not current["enabled"]):
         return state
+    if current is None:
+        current = {"version": 0, "rules": list(rules_mod.DEFAULT_RULES)}
     try:
         rules = rules_mod.parse_rules(current["rules"])
         checked = await _check(uow, state)
@@ -119,6 +124,30 @@ async def _check(uow: UnitOfWork, state: OrderState) -> Checked:
         city=order["ship_city"], district=order["ship_district"],
         ship_phone=order["ship_phone"], customer_phone=order["customer_phone"], lines=lines,
         duplicates=duplicates, standing=standing), load_divisions())
+
+
+@dataclass(frozen=True)
+class RunRules:
+    number: str
+    actor: Actor
+
+
+async def run_rules(cmd: RunRules, uow: UnitOfWork) -> str:
+    """Run the rules in force over a paid order that waits (paid before the rules were
+    switched on, or while they are off); returns its new status."""
+    require(cmd.actor, Permission.ORDER_REVIEW, "order", cmd.number)
+    async with uow:
+        state = await visible_order(uow, cmd.number, cmd.actor)
+        cod_waiting = state.status == Status.PENDING_PAYMENT.value \
+            and state.payment_method == "cod"
+        if not (state.status == Status.PAID.value or cod_waiting):
+            raise IllegalTransition({"action": "run_rules", "status": state.status,
+                                     "reason": "the rules run on paid (or COD) orders"})
+        after = await review_if_due(uow, state, asked=True)
+        await uow.audit.record(cmd.actor, "order.run_rules", "order", cmd.number,
+                               {"status": state.status}, {"status": after.status})
+        await uow.commit()
+        return after.status
 
 
 # -- reading an order's review --------------------------------------------------------------

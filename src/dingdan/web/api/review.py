@@ -115,6 +115,19 @@ async def order_review(number: str, uow: ReadUowDep, actor: ActorDep) -> list[di
     return await svc.order_review(number, uow, actor=actor)
 
 
+class RunOut(BaseModel):
+    number: str
+    status: str
+
+
+@router.post("/orders/{number}/run-rules", response_model=RunOut,
+             responses=problem_responses(404, 409),
+             summary="Run the rules in force over a paid order that waits")
+async def run_rules(number: str, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    status = await svc.run_rules(svc.RunRules(number, actor), uow)
+    return {"number": number, "status": status}
+
+
 @router.post("/review/approve", response_model=list[BulkOut],
              summary="Approve many orders of the review queue (one result per order)")
 async def bulk_approve(body: BulkIn, request: Request, actor: ActorDep) -> list[dict[str, Any]]:
