@@ -516,6 +516,9 @@ REVIEW: list[Endpoint] = [
     Endpoint("GET", f"{API}/orders/{{number}}/review", P.ORDER_READ,
              lambda ctx: _new_order(ctx, "/review")),
     Endpoint("POST", f"{API}/review/approve", P.ORDER_REVIEW, _bulk_approve, "order.approve"),
+    Endpoint("POST", f"{API}/review/dry-run", P.SETTINGS_WRITE, _const(
+        f"{API}/review/dry-run", json={"rules": [
+            {"code": "big", "reason_type": "other", "when": ["order.total > 100"]}]})),
     Endpoint("POST", f"{API}/orders/{{number}}/run-rules", P.ORDER_REVIEW, _run_rules,
              "order.run_rules"),
 ]
@@ -528,6 +531,7 @@ NOT_AUDITED: dict[str, str] = {
         "anyone holding the browser's push endpoint URL may drop it (a customer's own device; "
         "no person of the merchant's to record)",
     f"POST {API}/notification-templates/preview": "renders a template; changes nothing",
+    f"POST {API}/review/dry-run": "replays rules over recorded facts; changes nothing",
 }
 # Open to callers who are not signed in.
 PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from api_support import assert_problem, refused
+from api_support import assert_problem, db_state, refused
 
 from conftest import ref
 from helpers import order_body, seed_catalogue
@@ -253,3 +253,26 @@ async def test_a_reviewer_runs_the_rules_over_an_order_paid_while_they_were_off(
     assert run["rule_set_version"] == 0 and run["approved"] is True  # the shipped default
     await refused(app_client, "POST", f"{API}/orders/{number}/run-rules", 409,
                   "ILLEGAL_TRANSITION")
+
+
+async def test_a_dry_run_shows_what_a_rule_set_would_have_changed(app_client):
+    cat = await seed_catalogue(app_client)
+    await publish(app_client)
+    small = await _place(app_client, cat["skus"]["A"], customer=_customer())
+    big = await _place(app_client, cat["skus"]["A"], 5, customer=_customer())
+    for number in (small, big):
+        assert (await _pay(app_client, number))["status"] == "approved"
+    stricter = [{"code": "over_30", "reason_type": "other", "when": ["order.total > 3000"]}]
+    before = await db_state(app_client)
+    r = await app_client.post(f"{API}/review/dry-run", json={"rules": stricter, "days": 7})
+    assert r.status_code == 200, r.text
+    assert await db_state(app_client) == before
+    body = r.json()
+    assert (body["orders"], body["would_approve"], body["would_hold"], body["changed"]) == \
+        (2, 1, 1, 1)
+    assert body["examples"] == [{"number": big, "was_approved": True, "approved": False,
+                                 "summary": "held: over_30 (order.total 5000 > 3000)"}]
+    bad = await refused(app_client, "POST", f"{API}/review/dry-run", 422, "VALIDATION_FAILED",
+                        json={"rules": [{"code": "x", "reason_type": "other",
+                                         "when": ["order.weight > 1"]}]})
+    assert bad["errors"][0]["code"] == "unknown_field"

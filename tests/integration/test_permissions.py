@@ -191,6 +191,8 @@ USE_CASES: list[UseCase] = [
         [n], w.uows(read_only=True), actor=a), _order),
     UseCase("review.current_rules", P.ORDER_READ, lambda w, a, _: review.current_rules(
         w.uows(read_only=True), actor=a)),
+    UseCase("review.dry_run", P.SETTINGS_WRITE, lambda w, a, _: review.dry_run(
+        review.DryRun([], 7, a), w.uows(read_only=True))),
     UseCase("review.run_rules", P.ORDER_REVIEW, lambda w, a, n: review.run_rules(
         review.RunRules(n, a), w.uows()), _paid_order),
     # Published switched off: other tests sharing the database keep paid orders waiting.

@@ -26,7 +26,8 @@ async def link_on_intake(uow: UnitOfWork, order_id: int, customer: Customer,
                          ship_phone: str | None) -> int:
     """Find the customer by contact (or make a record), note new contacts, link the order."""
     keys = match_keys(customer.phone, customer.email, ship_phone)
-    customer_id = await uow.customers.match(keys)
+    known = await uow.customers.known(keys)
+    customer_id = next((known[k] for k in keys if k in known), None)
     if customer_id is None:
         now = uow.now()
         customer_id = await uow.customers.create(dict(
@@ -34,7 +35,7 @@ async def link_on_intake(uow: UnitOfWork, order_id: int, customer: Customer,
             company=customer.company, phone=customer.phone or ship_phone,
             email=customer.email, tier="standard", blocked=False, version=1, created_at=now,
             updated_at=now))
-    await uow.customers.add_contacts(customer_id, keys)
+    await uow.customers.add_contacts(customer_id, [k for k in keys if k not in known])
     await uow.customers.link(order_id, customer_id)
     return customer_id
 

@@ -212,3 +212,38 @@ async def publish_rules(cmd: PublishRules, uow: UnitOfWork) -> int:
                                {"version": version + 1, "enabled": cmd.enabled, "rules": data})
         await uow.commit()
         return version + 1
+
+
+# -- dry run ----------------------------------------------------------------------------------
+
+MAX_DRY_RUN = 200_000
+CHANGED_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class DryRun:
+    rules: list[dict[str, Any]]
+    days: int
+    actor: Actor
+
+
+async def dry_run(cmd: DryRun, uow: UnitOfWork) -> dict[str, Any]:
+    """Replay a rule set over the orders the rules looked at in the last ``days`` days (the
+    facts each run recorded) and say what would have changed. Changes nothing."""
+    require(cmd.actor, Permission.SETTINGS_WRITE, "review_rules", None)
+    parsed = rules_mod.parse_rules(cmd.rules)
+    async with uow:
+        runs = await uow.review.runs_since(uow.now() - timedelta(days=cmd.days), MAX_DRY_RUN)
+    changed: list[dict[str, Any]] = []
+    approve = hold = flips = 0
+    for run in runs:
+        decision = rules_mod.evaluate(parsed, run["facts"])
+        approve += decision.approved
+        hold += not decision.approved
+        if decision.approved != run["approved"]:
+            flips += 1
+            if len(changed) < CHANGED_SHOWN:
+                changed.append({"number": run["number"], "was_approved": run["approved"],
+                                "approved": decision.approved, "summary": decision.summary()})
+    return {"orders": len(runs), "would_approve": approve, "would_hold": hold,
+            "changed": flips, "examples": changed}

@@ -7,13 +7,21 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.store.tables import order_lines, orders
 from dingdan.store.tables_review import customer_contacts, customer_orders, customers
 
 C, K, L = customers, customer_contacts, customer_orders
+# Built once (intake runs them for every order): building a statement costs more than
+# executing it. A merge moves the contacts to the survivor, so ``merged_into`` is a safety.
+_KNOWN = (select(K.c.kind, K.c.value, K.c.customer_id, C.c.merged_into)
+          .select_from(K.join(C, C.c.id == K.c.customer_id))
+          .where(K.c.value.in_(bindparam("p_values", expanding=True))))
+_CREATE = insert(C).returning(C.c.id)
+_ADD_CONTACT = insert(K)
+_LINK = insert(L)
 # Orders still owed for: not paid, not cancelled (cash on delivery, credit terms).
 _OPEN = (orders.c.payment_status == "unpaid") & (orders.c.status != "cancelled")
 
@@ -22,41 +30,33 @@ class CustomerRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
+    async def known(self, contacts: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Which of ``contacts`` (kind, value) are on file, and the customer that lives on
+        (a merged record's survivor) for each. One statement: intake runs it for every order."""
+        if not contacts:
+            return {}
+        rows = await self.conn.execute(_KNOWN, {"p_values": [v for _, v in contacts]})
+        wanted = set(contacts)
+        return {(r.kind, r.value): int(r.merged_into or r.customer_id) for r in rows
+                if (r.kind, r.value) in wanted}
+
     async def match(self, contacts: Sequence[tuple[str, str]]) -> int | None:
         """The customer known by the first of ``contacts`` (kind, value) that is on file."""
-        for kind, value in contacts:
-            found = (await self.conn.execute(
-                select(K.c.customer_id).where(K.c.kind == kind, K.c.value == value))).first()
-            if found is not None:
-                return await self._current(int(found[0]))
-        return None
-
-    async def _current(self, customer_id: int) -> int:
-        """Follow merges to the record that lives on."""
-        for _ in range(10):
-            row = (await self.conn.execute(select(C.c.merged_into)
-                                           .where(C.c.id == customer_id))).first()
-            if row is None or row[0] is None:
-                return customer_id
-            customer_id = int(row[0])
-        return customer_id
+        known = await self.known(contacts)
+        return next((known[c] for c in contacts if c in known), None)
 
     async def create(self, values: Mapping[str, Any]) -> int:
-        new_id = (await self.conn.execute(insert(C).values(**values).returning(C.c.id))
-                  ).scalar_one()
+        new_id = (await self.conn.execute(_CREATE, dict(values))).scalar_one()
         return int(new_id)
 
     async def add_contacts(self, customer_id: int, contacts: Sequence[tuple[str, str]]) -> None:
-        """Record contacts the customer is not yet known by (taken ones stay where they are)."""
-        for kind, value in contacts:
-            taken = (await self.conn.execute(
-                select(K.c.id).where(K.c.kind == kind, K.c.value == value))).first()
-            if taken is None:
-                await self.conn.execute(insert(K).values(customer_id=customer_id, kind=kind,
-                                                         value=value))
+        """Record contacts (the caller left out those on file)."""
+        if contacts:
+            await self.conn.execute(_ADD_CONTACT, [
+                {"customer_id": customer_id, "kind": k, "value": v} for k, v in contacts])
 
     async def link(self, order_id: int, customer_id: int) -> None:
-        await self.conn.execute(insert(L).values(order_id=order_id, customer_id=customer_id))
+        await self.conn.execute(_LINK, {"order_id": order_id, "customer_id": customer_id})
 
     async def customer_of(self, order_id: int) -> int | None:
         row = (await self.conn.execute(select(L.c.customer_id)
@@ -141,10 +141,9 @@ class CustomerRepo:
                                         .values(customer_id=keep))
         await self.conn.execute(update(K).where(K.c.customer_id == away)
                                 .values(customer_id=keep))
+        await self.conn.execute(update(C).where(C.c.merged_into == away)
+                                .values(merged_into=keep))  # merged there before: here now
         await self.conn.execute(update(C).where(C.c.id == away)
                                 .values(merged_into=keep, updated_at=now,
                                         version=C.c.version + 1))
         return int(moved.rowcount)
-
-    async def forget_contacts(self, customer_id: int) -> None:
-        await self.conn.execute(delete(K).where(K.c.customer_id == customer_id))

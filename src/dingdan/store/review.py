@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -45,6 +46,16 @@ class ReviewRepo:
     async def runs(self, order_id: int) -> list[dict[str, Any]]:
         rows = await self.conn.execute(select(V).where(V.c.order_id == order_id)
                                        .order_by(V.c.id.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def runs_since(self, since: datetime, limit: int) -> list[dict[str, Any]]:
+        """The latest run of each order reviewed since ``since``: number, decision, facts."""
+        latest = (select(func.max(V.c.id)).where(V.c.created_at >= since)
+                  .group_by(V.c.order_id))
+        rows = await self.conn.execute(
+            select(orders.c.number, V.c.approved, V.c.facts, V.c.rule_set_version)
+            .select_from(V.join(orders, orders.c.id == V.c.order_id))
+            .where(V.c.id.in_(latest)).order_by(V.c.id).limit(limit))
         return [dict(r._mapping) for r in rows]
 
     async def latest_summaries(self, numbers: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -81,6 +81,27 @@ class ReviewRunOut(BaseModel):
     created_at: datetime
 
 
+class DryRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: Annotated[list[RuleIn], Field(max_length=50)]
+    days: Annotated[int, Field(strict=True, ge=1, le=366)] = 30
+
+
+class DryRunChange(BaseModel):
+    number: str
+    was_approved: bool
+    approved: bool
+    summary: str
+
+
+class DryRunOut(BaseModel):
+    orders: int = Field(description="orders the rules looked at in the window")
+    would_approve: int
+    would_hold: int
+    changed: int = Field(description="orders whose decision would differ")
+    examples: list[DryRunChange] = Field(description="the first 100 that would differ")
+
+
 class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     numbers: Annotated[list[Annotated[Line, Field(min_length=1, max_length=32)]],
@@ -107,6 +128,13 @@ async def put_rules(body: RuleSetIn, uow: UowDep, request: Request,
     await svc.publish_rules(svc.PublishRules([r.model_dump() for r in body.rules],
                                              body.enabled, actor, body.expected_version), uow)
     return await svc.current_rules(get_read_uow(request), actor=actor)
+
+
+@router.post("/review/dry-run", response_model=DryRunOut,
+             summary="Replay a rule set over the last days' reviewed orders (changes nothing)")
+async def dry_run(body: DryRunIn, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
+    return await svc.dry_run(svc.DryRun([r.model_dump() for r in body.rules], body.days,
+                                        actor), uow)
 
 
 @router.get("/orders/{number}/review", response_model=list[ReviewRunOut],
