@@ -1,10 +1,11 @@
 """For tests that publish a review rule set: the rules run on every paid order of the
 database, so these tests never share a database with others. SQLite tests get their own copy
-anyway; on PostgreSQL a module gets a database of its own (``own_pg_url``), dropped after.
+anyway; on PostgreSQL each test gets a database of its own (``own_pg_url``), copied from a
+migrated template, dropped after.
 
 Use in a test module::
 
-    from review_support import db_url, own_pg_url  # noqa: F401  (fixtures)
+    from review_support import db_url, own_pg_url, review_pg_template  # noqa: F401
 """
 
 from __future__ import annotations
@@ -26,23 +27,42 @@ from dingdan.store.migrate import upgrade
 API = "/api/v1"
 
 
+def _admin_and_base() -> tuple[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(Settings(database_url=PG_URL).database_url)
+    return base.set(drivername="postgresql").render_as_string(hide_password=False), base
+
+
 @pytest.fixture(scope="module")
-def own_pg_url() -> Iterator[str]:
+def review_pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that tests copy (CREATE DATABASE … TEMPLATE)."""
     if not PG_URL:
         if require_services():
             pytest.fail(NO_PG)
         pytest.skip(NO_PG)
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    base = make_url(Settings(database_url=PG_URL).database_url)
-    name = f"dingdan_review_{uuid.uuid4().hex[:8]}"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin, base = _admin_and_base()
+    name = f"dingdan_review_tpl_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
+    upgrade(base.set(database=name).render_as_string(hide_password=False))
+    yield name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def own_pg_url(review_pg_template: str) -> Iterator[str]:
+    """A PostgreSQL database of this test's own, copied from the migrated template."""
+    import psycopg
+
+    admin, base = _admin_and_base()
+    name = f"dingdan_review_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{review_pg_template}"')
+    yield base.set(database=name).render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

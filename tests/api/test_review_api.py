@@ -11,7 +11,12 @@ from api_support import assert_problem, db_state, refused
 
 from conftest import ref
 from helpers import order_body, seed_catalogue
-from review_support import db_url, own_pg_url, publish  # noqa: F401  (fixtures)
+from review_support import (  # noqa: F401  (fixtures)
+    db_url,
+    own_pg_url,
+    publish,
+    review_pg_template,
+)
 
 API = "/api/v1"
 

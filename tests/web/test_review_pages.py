@@ -4,7 +4,12 @@ approval, an order's rule trace, the customer page and its edits, the rule edito
 from __future__ import annotations
 
 from helpers import order_body
-from review_support import db_url, own_pg_url, publish  # noqa: F401  (fixtures)
+from review_support import (  # noqa: F401  (fixtures)
+    db_url,
+    own_pg_url,
+    publish,
+    review_pg_template,
+)
 from web.conftest import walk
 
 HX = {"HX-Request": "true"}
