@@ -281,3 +281,18 @@ async def test_a_dry_run_shows_what_a_rule_set_would_have_changed(app_client):
                         json={"rules": [{"code": "x", "reason_type": "other",
                                          "when": ["order.weight > 1"]}]})
     assert bad["errors"][0]["code"] == "unknown_field"
+
+
+async def test_a_cod_order_ends_paid_when_delivered(app_client):
+    cat = await seed_catalogue(app_client)
+    await publish(app_client)
+    number = await _place(app_client, cat["skus"]["A"], payment_method="cod",
+                          customer=_customer())
+    for step, body in (("allocate", None), ("pick", None), ("pack", None),
+                       ("ship", {"carrier": "SF", "tracking_number": ref("SF")}),
+                       ("deliver", None)):
+        r = await app_client.post(f"{API}/orders/{number}/{step}", json=body)
+        assert r.status_code == 200, (step, r.text)
+    order = r.json()
+    assert (order["status"], order["payment_status"]) == ("delivered", "paid")
+    assert order["paid_at"] == order["delivered_at"]

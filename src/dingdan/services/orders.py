@@ -212,7 +212,7 @@ async def step(uow: UnitOfWork, state: OrderState, action: Action, actor: Actor,
     for required in row.requires:
         if required.record:  # on the order and on the timeline
             values[required.field] = data[required.field] = given[required.field]
-    values.update(dict.fromkeys(row.stamps, now))
+    values.update(dict.fromkeys(outcome.stamps, now))
     if not await uow.orders.update(state.id, state.version, values):
         raise VersionConflict({"number": state.number})
     await _apply_stock(uow, state, outcome.transition.stock, actor)
