@@ -498,6 +498,20 @@ async def _run_rules(ctx: Ctx) -> Call:
     return Call(f"{API}/orders/{await ctx.order(Status.PAID)}/run-rules")
 
 
+def _block_body() -> dict[str, Any]:
+    return {"kind": "email", "value": f"{ref().lower()}@example.com", "reason": "chargebacks"}
+
+
+async def _blocked(ctx: Ctx) -> Call:
+    r = await ctx.admin.post(f"{API}/review/blocklist", json=_block_body())
+    assert r.status_code == 201, r.text
+    return Call(f"{API}/review/blocklist/{r.json()['id']}")
+
+
+async def _unblock(ctx: Ctx, call: Call, r: httpx.Response) -> None:
+    await ctx.admin.delete(f"{API}/review/blocklist/{r.json()['id']}")
+
+
 async def _bulk_approve(ctx: Ctx) -> Call:
     return Call(f"{API}/review/approve",
                 json={"numbers": [await ctx.order(Status.PENDING_REVIEW)]})
@@ -516,6 +530,14 @@ REVIEW: list[Endpoint] = [
     Endpoint("GET", f"{API}/orders/{{number}}/review", P.ORDER_READ,
              lambda ctx: _new_order(ctx, "/review")),
     Endpoint("POST", f"{API}/review/approve", P.ORDER_REVIEW, _bulk_approve, "order.approve"),
+    Endpoint("GET", f"{API}/review/blocklist", P.SETTINGS_WRITE,
+             _const(f"{API}/review/blocklist")),
+    # an email no order uses: other tests sharing the database are not held by it
+    Endpoint("POST", f"{API}/review/blocklist", P.SETTINGS_WRITE,
+             lambda ctx: _const(f"{API}/review/blocklist", json=_block_body())(ctx),
+             "blocklist.add", cleanup=_unblock),
+    Endpoint("DELETE", f"{API}/review/blocklist/{{entry_id}}", P.SETTINGS_WRITE, _blocked,
+             "blocklist.remove"),
     Endpoint("POST", f"{API}/review/dry-run", P.SETTINGS_WRITE, _const(
         f"{API}/review/dry-run", json={"rules": [
             {"code": "big", "reason_type": "other", "when": ["order.total > 100"]}]})),

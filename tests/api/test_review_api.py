@@ -296,3 +296,29 @@ async def test_a_cod_order_ends_paid_when_delivered(app_client):
     order = r.json()
     assert (order["status"], order["payment_status"]) == ("delivered", "paid")
     assert order["paid_at"] == order["delivered_at"]
+
+
+async def test_a_blocklisted_phone_email_or_address_holds_the_order(app_client):
+    cat = await seed_catalogue(app_client)
+    await publish(app_client)
+    url = f"{API}/review/blocklist"
+    r = await app_client.post(url, json={"kind": "address", "value": "浦东新区 世纪大道 100 号",
+                                         "reason": "多次拒收"})
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert entry["value"] == "浦东新区世纪大道100号"
+    number = await _place(app_client, cat["skus"]["A"], customer=_customer())
+    assert (await _pay(app_client, number))["status"] == "pending_review"
+    run = (await app_client.get(f"{API}/orders/{number}/review")).json()[0]
+    assert [t["rule"] for t in run["trace"] if t["held"]] == ["blocklisted_contact"]
+    assert "blocklist.address" in run["findings"]
+    await refused(app_client, "POST", url, 409, "ALREADY_EXISTS",
+                  json={"kind": "address", "value": "浦东新区世纪大道100号", "reason": "again"})
+    for kind, value, loc, code in (("ip", "10.0.0.1", "kind", "out_of_range"),
+                                   ("phone", "call me", "value", "invalid_phone"),
+                                   ("email", "nobody", "value", "invalid_email")):
+        body = await refused(app_client, "POST", url, 422, "VALIDATION_FAILED",
+                             json={"kind": kind, "value": value, "reason": "x"})
+        assert [(e["loc"], e["code"]) for e in body["errors"]] == [(loc, code)]
+    assert (await app_client.delete(f"{url}/{entry['id']}")).status_code == 204
+    await refused(app_client, "DELETE", f"{url}/{entry['id']}", 404, "NOT_FOUND")

@@ -34,6 +34,7 @@ from dingdan.domain.permissions import (
 )
 from dingdan.services import (
     audit,
+    blocklist,
     catalogue,
     customers,
     inventory,
@@ -95,6 +96,12 @@ async def _paid_order(w: World) -> str:
     number = await w.place()
     await w.drive(number, Status.PAID)
     return number
+
+
+async def _blocklist_entry(w: World) -> int:
+    row = await blocklist.add_entry(blocklist.BlockEntry(
+        "email", f"{ref().lower()}@example.com", "test", SYSTEM), w.uows())
+    return int(row["id"])
 
 
 async def _rules_version(w: World) -> int:
@@ -191,6 +198,12 @@ USE_CASES: list[UseCase] = [
         [n], w.uows(read_only=True), actor=a), _order),
     UseCase("review.current_rules", P.ORDER_READ, lambda w, a, _: review.current_rules(
         w.uows(read_only=True), actor=a)),
+    UseCase("blocklist.list_entries", P.SETTINGS_WRITE,
+            lambda w, a, _: blocklist.list_entries(w.uows(read_only=True), actor=a)),
+    UseCase("blocklist.add_entry", P.SETTINGS_WRITE, lambda w, a, _: blocklist.add_entry(
+        blocklist.BlockEntry("email", f"{ref().lower()}@example.com", "test", a), w.uows())),
+    UseCase("blocklist.remove_entry", P.SETTINGS_WRITE, lambda w, a, i: blocklist.remove_entry(
+        i, w.uows(), actor=a), _blocklist_entry),
     UseCase("review.dry_run", P.SETTINGS_WRITE, lambda w, a, _: review.dry_run(
         review.DryRun([], 7, a), w.uows(read_only=True))),
     UseCase("review.run_rules", P.ORDER_REVIEW, lambda w, a, n: review.run_rules(
@@ -209,7 +222,8 @@ COVERED_ELSEWHERE = {"orders.change_status", "orders.step", "customers.link_on_i
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, customers, review)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, customers, review,
+           blocklist)
 
 
 def _draft(w: World) -> Any:

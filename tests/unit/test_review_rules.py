@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from dingdan.adapters.divisions import load_divisions
+from dingdan.domain.blocklist import address_hit, address_key, normalise_entry
 from dingdan.domain.errors import ValidationFailed
 from dingdan.domain.order_checks import (
     CheckedLine,
@@ -79,6 +80,7 @@ def test_a_clean_small_paid_order_is_approved_with_a_trace_of_every_rule() -> No
 
 @pytest.mark.parametrize(("order", "rule"), [
     (_order(standing=Standing(blocked=True)), "blocked_customer"),
+    (_order(blocklisted=frozenset({"address"})), "blocklisted_contact"),
     (_order(total=250_000), "large_order_untrusted"),
     (_order(total=2_500_000, standing=Standing(tier="vip")), "very_large_order"),
     (_order(paid=False, payment_method="bank_transfer",
@@ -175,3 +177,32 @@ def test_landline_recipient_is_a_finding_not_a_hold() -> None:
 def test_duplicates_count_orders_with_the_same_lines() -> None:
     recent = {"DD1": [("A", 1), ("B", 2)], "DD2": [("A", 1)], "DD3": [("B", 2), ("A", 1)]}
     assert count_duplicates([("A", 1), ("B", 2)], recent) == 2
+
+
+@pytest.mark.parametrize(("kind", "value", "stored"), [
+    ("phone", "138 0013 8000", "+8613800138000"),
+    ("email", " Zhang.Wei@Example.COM ", "zhang.wei@example.com"),
+    ("address", "浦东新区 世纪大道 100 号", "浦东新区世纪大道100号"),
+])
+def test_blocklist_entries_are_stored_as_orders_are_matched(kind: str, value: str,
+                                                           stored: str) -> None:
+    assert normalise_entry(kind, value) == stored
+
+
+@pytest.mark.parametrize(("kind", "value", "loc", "code"), [
+    ("ip", "10.0.0.1", "kind", "out_of_range"),
+    ("phone", "not a phone", "value", "invalid_phone"),
+    ("email", "nobody", "value", "invalid_email"),
+    ("address", "浦东", "value", "too_short"),
+])
+def test_a_blocklist_entry_that_is_not_what_it_says_is_refused(kind: str, value: str,
+                                                              loc: str, code: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        normalise_entry(kind, value)
+    assert [(d.loc, d.code) for d in err.value.details] == [(loc, code)]
+
+
+def test_an_address_entry_matches_every_spelling_of_the_province() -> None:
+    entry = normalise_entry("address", "浦东新区世纪大道100号")
+    assert address_hit(address_key("上海", "上海市", "浦东新区", "世纪大道 100 号"), [entry])
+    assert not address_hit(address_key("上海", "上海市", "浦东新区", "世纪大道 200 号"), [entry])

@@ -57,6 +57,7 @@ class OrderToCheck:
     lines: tuple[CheckedLine, ...]
     duplicates: int = 0  # same customer, same lines, within the window (counted by the caller)
     standing: Standing = field(default_factory=Standing)
+    blocklisted: frozenset[str] = frozenset()  # the kinds of blocklist entry it matches
 
 
 FINDING_MESSAGES: dict[str, dict[str, str]] = {
@@ -67,6 +68,9 @@ FINDING_MESSAGES: dict[str, dict[str, str]] = {
                             "en": "unit price far from the catalogue price"},
     "sku.inactive": {"zh-CN": "商品已下架", "en": "product no longer active"},
     "order.duplicate": {"zh-CN": "疑似重复订单", "en": "possible duplicate order"},
+    "blocklist.phone": {"zh-CN": "电话在黑名单中", "en": "phone on the blocklist"},
+    "blocklist.email": {"zh-CN": "邮箱在黑名单中", "en": "email on the blocklist"},
+    "blocklist.address": {"zh-CN": "地址在黑名单中", "en": "address on the blocklist"},
 }
 
 
@@ -119,6 +123,7 @@ def check_order(order: OrderToCheck, divisions: Divisions | None,
         findings.append("sku.inactive")
     if order.duplicates:
         findings.append("order.duplicate")
+    findings += [f"blocklist.{kind}" for kind in sorted(order.blocklisted)]
     s = order.standing
     exposure_after = s.open_exposure + (0 if order.paid else order.total)
     facts: dict[str, Any] = {
@@ -144,6 +149,10 @@ def check_order(order: OrderToCheck, divisions: Divisions | None,
         "customer.credit_limit": s.credit_limit if s.credit_limit is not None else -1,
         "customer.over_credit_limit": s.credit_limit is not None
         and exposure_after > s.credit_limit,
+        "blocklist.hit": bool(order.blocklisted),
+        "blocklist.phone": "phone" in order.blocklisted,
+        "blocklist.email": "email" in order.blocklisted,
+        "blocklist.address": "address" in order.blocklisted,
         "findings.count": len(findings),
     }
     return Checked(facts, tuple(findings), address)

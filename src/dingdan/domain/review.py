@@ -82,6 +82,10 @@ FIELDS: dict[str, FieldType] = {
     "customer.open_exposure": FieldType.NUMBER,  # with this order, if unpaid
     "customer.credit_limit": FieldType.NUMBER,  # -1: no credit terms
     "customer.over_credit_limit": FieldType.BOOL,
+    "blocklist.hit": FieldType.BOOL,  # any of the three below
+    "blocklist.phone": FieldType.BOOL,  # the buyer's or the recipient's phone
+    "blocklist.email": FieldType.BOOL,
+    "blocklist.address": FieldType.BOOL,
     "findings.count": FieldType.NUMBER,
 }
 
@@ -281,6 +285,9 @@ def _shown(value: Any) -> str:
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"code": "blocked_customer", "reason_type": "fraud_risk",
      "when": ["customer.blocked == true"], "message": "customer is on the blocklist"},
+    {"code": "blocklisted_contact", "reason_type": "fraud_risk",
+     "when": ["blocklist.hit == true"],
+     "message": "a phone, email or address on the blocklist"},
     {"code": "large_order_untrusted", "reason_type": "fraud_risk",
      "when": ["order.total > 200000", "customer.tier not in vip,trusted",
               "customer.paid_orders < 3"],

@@ -21,6 +21,7 @@ import structlog
 
 from dingdan.adapters.divisions import DivisionsUnavailable, load_divisions
 from dingdan.domain import review as rules_mod
+from dingdan.domain.blocklist import address_key
 from dingdan.domain.errors import IllegalTransition, VersionConflict
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.lifecycle import Action, PaymentStatus, Status
@@ -116,6 +117,11 @@ async def _check(uow: UnitOfWork, state: OrderState) -> Checked:
                                                   order["placed_at"] - DUPLICATE_WINDOW,
                                                   state.id)
         duplicates = count_duplicates([(ln.sku, ln.quantity) for ln in lines], recent)
+    phones = sorted({p for p in (order["ship_phone"], order["customer_phone"]) if p})
+    emails = [order["customer_email"]] if order["customer_email"] else []
+    blocklisted = await uow.review.blocklist_hits(phones, emails, address_key(
+        order["ship_province"], order["ship_city"], order["ship_district"],
+        order["ship_street"]))
     return check_order(OrderToCheck(
         total=order["total"], currency=order["currency"],
         payment_method=order["payment_method"], channel=order["channel"],
@@ -123,7 +129,7 @@ async def _check(uow: UnitOfWork, state: OrderState) -> Checked:
         country=order["ship_country"], province=order["ship_province"],
         city=order["ship_city"], district=order["ship_district"],
         ship_phone=order["ship_phone"], customer_phone=order["customer_phone"], lines=lines,
-        duplicates=duplicates, standing=standing), load_divisions())
+        duplicates=duplicates, standing=standing, blocklisted=blocklisted), load_divisions())
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dingdan.domain.errors import VersionConflict
+from dingdan.domain.blocklist import address_hit
+from dingdan.domain.errors import AlreadyExists, VersionConflict
 from dingdan.store.tables import orders
-from dingdan.store.tables_review import order_reviews, review_rule_sets
+from dingdan.store.tables_review import order_reviews, review_blocklist, review_rule_sets
 
-R, V = review_rule_sets, order_reviews
+R, V, B = review_rule_sets, order_reviews, review_blocklist
 
 
 class ReviewRepo:
@@ -69,3 +70,42 @@ class ReviewRepo:
             .select_from(V.join(orders, orders.c.id == V.c.order_id))
             .where(V.c.id.in_(latest)))
         return {r.number: dict(r._mapping) for r in rows}
+
+    # -- the blocklist ---------------------------------------------------------------------
+
+    async def blocklist(self) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(select(B).order_by(B.c.id.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def block(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Add an entry; one already there is ``AlreadyExists``."""
+        try:
+            async with self.conn.begin_nested():
+                row = (await self.conn.execute(insert(B).values(**values).returning(*B.c))
+                       ).one()
+        except IntegrityError as exc:
+            raise AlreadyExists({"field": "value", "value": values["value"]}) from exc
+        return dict(row._mapping)
+
+    async def unblock(self, entry_id: int) -> dict[str, Any] | None:
+        row = (await self.conn.execute(delete(B).where(B.c.id == entry_id).returning(*B.c))
+               ).first()
+        return dict(row._mapping) if row else None
+
+    async def blocklist_hits(self, phones: Sequence[str], emails: Sequence[str],
+                             address: str) -> frozenset[str]:
+        """The kinds of entry an order's contacts and address match."""
+        wanted = [*phones, *emails]
+        hits: set[str] = set()
+        if wanted:
+            rows = await self.conn.execute(_EXACT, {"p_values": wanted})
+            hits |= {r.kind for r in rows}
+        entries = [r.value for r in await self.conn.execute(_ADDRESSES)]
+        if address_hit(address, entries):
+            hits.add("address")
+        return frozenset(hits)
+
+
+_EXACT = (select(B.c.kind).where(B.c.kind.in_(("phone", "email")),
+                                 B.c.value.in_(bindparam("p_values", expanding=True))))
+_ADDRESSES = select(B.c.value).where(B.c.kind == "address")

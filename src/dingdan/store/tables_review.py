@@ -85,3 +85,16 @@ order_reviews = Table(
     ts("created_at", False),
     Index("ix_order_reviews_order", "order_id", "id"),
 )
+
+# Phones, emails and addresses that hold an order for review whoever places it (normalised:
+# E.164, lower-case, an address's parts joined without spaces).
+review_blocklist = Table(
+    "review_blocklist", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # phone, email, address
+    Column("value", String(600), nullable=False),
+    Column("reason", String(400), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    ts("created_at", False),
+    UniqueConstraint("kind", "value", name="uq_review_blocklist_kind_value"),
+)

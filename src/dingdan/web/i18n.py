@@ -183,6 +183,7 @@ class _Defaulting(dict[str, Any]):
 
 # Customers and the review rules (issue 9).
 KINDS_ZH["customer"] = "客户"
+KINDS_ZH["blocklist"] = "黑名单条目"
 FIELD_MESSAGES.update({
     "unparsable": ("Write a condition as 'field op value', e.g. order.total > 100000.",
                    "条件写作“字段 运算符 值”，例如 order.total > 100000。"),

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from dingdan.domain.lifecycle import Action
 from dingdan.services import backoffice as bo
+from dingdan.services import blocklist
 from dingdan.services import review as svc
 from dingdan.web.deps import ActorDep, ReadUowDep, UowDep, get_read_uow
 from dingdan.web.errors import problem_responses
-from dingdan.web.fields import Bool, Line, Text, Version
+from dingdan.web.fields import Bool, IdPath, Line, Text, Version
 
 router = APIRouter(tags=["review"], responses=problem_responses(400, 401, 403, 422))
 
@@ -102,6 +103,22 @@ class DryRunOut(BaseModel):
     examples: list[DryRunChange] = Field(description="the first 100 that would differ")
 
 
+class BlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Annotated[Line, Field(max_length=8, examples=["phone", "email", "address"])]
+    value: Annotated[Line, Field(min_length=1, max_length=600, examples=["13800138000"])]
+    reason: Annotated[Line, Field(min_length=1, max_length=400)]
+
+
+class BlockOut(BaseModel):
+    id: int
+    kind: str
+    value: str
+    reason: str
+    created_by: str
+    created_at: datetime
+
+
 class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     numbers: Annotated[list[Annotated[Line, Field(min_length=1, max_length=32)]],
@@ -135,6 +152,26 @@ async def put_rules(body: RuleSetIn, uow: UowDep, request: Request,
 async def dry_run(body: DryRunIn, uow: ReadUowDep, actor: ActorDep) -> dict[str, Any]:
     return await svc.dry_run(svc.DryRun([r.model_dump() for r in body.rules], body.days,
                                         actor), uow)
+
+
+@router.get("/review/blocklist", response_model=list[BlockOut],
+            summary="Phones, emails and addresses that hold an order (settings.write)")
+async def get_blocklist(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
+    return await blocklist.list_entries(uow, actor=actor)
+
+
+@router.post("/review/blocklist", status_code=201, response_model=BlockOut,
+             responses=problem_responses(409), summary="Add a phone, email or address")
+async def add_to_blocklist(body: BlockIn, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
+    return await blocklist.add_entry(blocklist.BlockEntry(body.kind, body.value, body.reason,
+                                                          actor), uow)
+
+
+@router.delete("/review/blocklist/{entry_id}", status_code=204,
+               responses=problem_responses(404))
+async def remove_from_blocklist(entry_id: IdPath, uow: UowDep, actor: ActorDep) -> Response:
+    await blocklist.remove_entry(entry_id, uow, actor=actor)
+    return Response(status_code=204)
 
 
 @router.get("/orders/{number}/review", response_model=list[ReviewRunOut],

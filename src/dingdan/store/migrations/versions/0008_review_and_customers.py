@@ -7,7 +7,8 @@ Create Date: 2026-12-02
 ``customers`` with the contacts intake matches on (``customer_contacts``) and the link from
 each order (``customer_orders``); ``review_rule_sets`` (every published version; none yet:
 paid orders wait for a person until a manager publishes a rule set) and ``order_reviews``
-(each run of the rules over an order, with its trace). See ``dingdan.store.tables_review``.
+(each run of the rules over an order, with its trace); ``review_blocklist`` (phones,
+emails and addresses that hold an order). See ``dingdan.store.tables_review``.
 """
 
 from __future__ import annotations
@@ -99,7 +100,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_order_reviews_order', ['order_id', 'id'], unique=False)
 
 
+    op.create_table('review_blocklist',
+    sa.Column('id', Id, autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('value', sa.String(length=600), nullable=False),
+    sa.Column('reason', sa.String(length=400), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_blocklist')),
+    sa.UniqueConstraint('kind', 'value', name='uq_review_blocklist_kind_value')
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('review_blocklist')
     with op.batch_alter_table('order_reviews', schema=None) as batch_op:
         batch_op.drop_index('ix_order_reviews_order')
     op.drop_table('order_reviews')
