@@ -109,3 +109,10 @@ async def test_a_manager_adds_a_rule_in_the_editor_and_a_bad_one_is_refused(offi
     r = await reviewer.post("/review/rules/switch", data={"expected_version": "1",
                                                            "enabled": "0"}, headers=HX)
     assert r.status_code == 403
+
+
+async def test_a_customer_that_is_not_there_is_a_clear_refusal(office, admin):
+    for path in ("/customers/999999999", "/customers/99999999999999999999999",
+                 "/customers/abc"):
+        r = await admin.get(path)
+        assert 400 <= r.status_code < 500, (path, r.status_code)

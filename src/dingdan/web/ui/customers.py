@@ -16,6 +16,7 @@ from dingdan.domain.order_checks import finding_message
 from dingdan.domain.permissions import Permission, can
 from dingdan.services import customers as svc
 from dingdan.services import review
+from dingdan.web.fields import IdPath
 from dingdan.web.ui import error_response, page_language, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow
 
@@ -40,7 +41,7 @@ async def list_page(request: Request, actor: PageActor) -> Response:
 
 
 @router.get("/customers/{customer_id}")
-async def customer_page(customer_id: int, request: Request, actor: PageActor) -> Response:
+async def customer_page(customer_id: IdPath, request: Request, actor: PageActor) -> Response:
     try:
         customer = await svc.get_customer(customer_id, read_uow(request), actor=actor)
     except DomainError as exc:
@@ -65,7 +66,7 @@ def _yuan_to_fen(text: str) -> int | None:
 
 
 @router.post("/customers/{customer_id}")
-async def edit(customer_id: int, request: Request, actor: PageActor,
+async def edit(customer_id: IdPath, request: Request, actor: PageActor,
                tier: Annotated[str, Form(max_length=16)],
                kind: Annotated[str, Form(max_length=16)],
                expected_version: Annotated[int, Form(ge=0, le=2**31 - 1)],
@@ -86,7 +87,7 @@ async def edit(customer_id: int, request: Request, actor: PageActor,
 
 
 @router.post("/customers/{customer_id}/merge")
-async def merge(customer_id: int, request: Request, actor: PageActor,
+async def merge(customer_id: IdPath, request: Request, actor: PageActor,
                 from_customer: Annotated[int, Form(ge=1, le=2**63 - 1)]) -> Response:
     try:
         await svc.merge_customers(svc.MergeCustomers(customer_id, from_customer, actor),
