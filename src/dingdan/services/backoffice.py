@@ -147,8 +147,8 @@ async def review_queue(uow: UnitOfWork, actor: Actor, status: Status = S.PENDING
     """The oldest ``limit`` orders waiting (a reviewer works the queue from the top)."""
     require(actor, Permission.ORDER_READ)
     if status not in REVIEW_STATUSES:
-        raise ValidationFailed(details=[FieldError("status", "out_of_range",
-                                                   "the queue shows pending_review, on_hold or paid")])
+        raise ValidationFailed(details=[FieldError(
+            "status", "out_of_range", "the queue shows pending_review, on_hold or paid")])
     async with uow:
         return _visible(actor, await BackofficeRepo(uow.conn).review_queue(
             [status], QUEUE_REASON_EVENTS, actor_key(actor) if mine else None, limit))
