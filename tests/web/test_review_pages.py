@@ -54,6 +54,14 @@ async def test_paid_orders_not_yet_reviewed_have_a_tab_of_their_own(office, admi
     assert f'data-number="{number}"' in page
     r = await reviewer.post(f"/review/{number}/submit_review?status=paid", headers=HX)
     assert r.status_code == 200 and f'data-number="{number}"' not in r.text
+    # another one the rules look at on the reviewer's word (they are off): approved
+    other = await _place(admin, catalogue["skus"]["A"], 2)
+    await walk(admin, other, "pay")
+    page = (await reviewer.get("/review", params={"status": "paid"})).text
+    assert f'data-testid="run-rules-{other}"' in page
+    r = await reviewer.post(f"/review/{other}/run-rules?status=paid", headers=HX)
+    assert r.status_code == 200 and f'data-number="{other}"' not in r.text
+    assert (await admin.get(f"/api/v1/orders/{other}")).json()["status"] == "approved"
 
 
 async def test_the_order_page_shows_the_rule_trace(office, admin, catalogue):

@@ -91,6 +91,8 @@ async def act(number: str, verb: str, request: Request, actor: PageActor,
     try:
         if verb in ("assign", "unassign"):
             await bo.assign_review(number, actor, write_uow(request), take=verb == "assign")
+        elif verb == "run-rules":  # a paid order that waited: let the rules look at it
+            await review.run_rules(review.RunRules(number, actor), write_uow(request))
         elif verb in (a.value for a in QUEUE_ACTIONS):
             await svc.change_status(svc.ChangeStatus(
                 number, Action(verb), actor, (reason or "").strip() or None, expected_version),

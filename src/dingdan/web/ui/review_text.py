@@ -63,6 +63,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.no_runs": ("规则尚未审核此订单。", "The rules have not looked at this order."),
     "review.bulk_approve": ("批量通过所选", "Approve selected"),
     "review.select": ("选择", "Select"),
+    "review.run_rules": ("按规则审核", "Run the rules"),
     "review.paid_unreviewed": ("已付款待审", "Paid, not reviewed"),
     **{f"reason.{k.value}": (v["zh-CN"], v["en"]) for k, v in REASON_LABELS.items()},
 }
