@@ -124,3 +124,21 @@ async def test_a_customer_that_is_not_there_is_a_clear_refusal(office, admin):
                  "/customers/abc"):
         r = await admin.get(path)
         assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+async def test_a_manager_keeps_the_blocklist_on_the_rules_page(office, admin):
+    manager = await office.client("manager")
+    r = await manager.post("/review/blocklist", data={
+        "kind": "phone", "value": "138 0013 8000", "reason": "拒收三次"})
+    assert r.status_code == 303, r.text
+    page = (await manager.get("/review/rules")).text
+    assert "+8613800138000" in page and "拒收三次" in page
+    r = await manager.post("/review/blocklist", data={
+        "kind": "phone", "value": "not a phone", "reason": "x"}, headers=HX)
+    assert r.status_code == 422
+    entry = (await admin.get("/api/v1/review/blocklist")).json()[0]
+    r = await manager.post(f"/review/blocklist/{entry['id']}/remove")
+    assert r.status_code == 303
+    assert (await admin.get("/api/v1/review/blocklist")).json() == []
+    reviewer = await office.client("reviewer")
+    assert 'id="blocklist"' not in (await reviewer.get("/review/rules")).text

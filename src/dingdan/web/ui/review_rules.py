@@ -9,10 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from dingdan.domain.blocklist import KINDS
 from dingdan.domain.errors import DomainError
 from dingdan.domain.permissions import Permission, can
 from dingdan.domain.review import FIELDS, ReasonType
+from dingdan.services import blocklist
 from dingdan.services import review as svc
+from dingdan.web.fields import IdPath
 from dingdan.web.ui import error_response, redirect, render
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow
 
@@ -21,13 +24,38 @@ router = APIRouter()
 
 @router.get("/review/rules")
 async def rules_page(request: Request, actor: PageActor) -> Response:
+    may_edit = can(actor, Permission.SETTINGS_WRITE)
     try:
         current = await svc.current_rules(read_uow(request), actor=actor)
+        blocked = await blocklist.list_entries(read_uow(request), actor=actor) \
+            if may_edit else []
     except DomainError as exc:
         return error_response(request, exc, actor)
     return render(request, "ui/review_rules.html", {
-        "rs": current, "fields": FIELDS, "reasons": list(ReasonType),
-        "may_edit": can(actor, Permission.SETTINGS_WRITE)}, actor=actor)
+        "rs": current, "fields": FIELDS, "reasons": list(ReasonType), "may_edit": may_edit,
+        "blocklist": blocked, "block_kinds": KINDS}, actor=actor)
+
+
+@router.post("/review/blocklist")
+async def block(request: Request, actor: PageActor,
+                kind: Annotated[str, Form(max_length=8)],
+                value: Annotated[str, Form(max_length=600)],
+                reason: Annotated[str, Form(max_length=400)]) -> Response:
+    try:
+        await blocklist.add_entry(blocklist.BlockEntry(kind, value, reason, actor),
+                                  write_uow(request))
+    except DomainError as exc:
+        return error_response(request, exc, actor)
+    return redirect(request, "/review/rules#blocklist")
+
+
+@router.post("/review/blocklist/{entry_id}/remove")
+async def unblock(entry_id: IdPath, request: Request, actor: PageActor) -> Response:
+    try:
+        await blocklist.remove_entry(entry_id, write_uow(request), actor=actor)
+    except DomainError as exc:
+        return error_response(request, exc, actor)
+    return redirect(request, "/review/rules#blocklist")
 
 
 async def _publish(request: Request, actor: Any, rules: list[dict[str, Any]], enabled: bool,
