@@ -322,3 +322,21 @@ async def test_a_blocklisted_phone_email_or_address_holds_the_order(app_client):
         assert [(e["loc"], e["code"]) for e in body["errors"]] == [(loc, code)]
     assert (await app_client.delete(f"{url}/{entry['id']}")).status_code == 204
     await refused(app_client, "DELETE", f"{url}/{entry['id']}", 404, "NOT_FOUND")
+
+
+async def test_a_stored_rule_set_that_no_longer_parses_holds_the_order(app_client):
+    from sqlalchemy import update
+
+    from dingdan.store.tables_review import review_rule_sets
+
+    cat = await seed_catalogue(app_client)
+    await publish(app_client)
+    async with app_client.app.state.uow() as uow:  # a field that is gone since it was saved
+        await uow.conn.execute(update(review_rule_sets).values(rules=[
+            {"code": "old", "reason_type": "other", "when": ["order.weight > 5"]}]))
+        await uow.commit()
+    number = await _place(app_client, cat["skus"]["A"], customer=_customer())
+    assert (await _pay(app_client, number))["status"] == "pending_review"
+    run = (await app_client.get(f"{API}/orders/{number}/review")).json()[0]
+    assert run["approved"] is False
+    assert run["trace"][0]["reason_type"] == "rule_error" and run["trace"][0]["error"]

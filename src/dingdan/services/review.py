@@ -22,7 +22,7 @@ import structlog
 from dingdan.adapters.divisions import DivisionsUnavailable, load_divisions
 from dingdan.domain import review as rules_mod
 from dingdan.domain.blocklist import address_key
-from dingdan.domain.errors import IllegalTransition, VersionConflict
+from dingdan.domain.errors import IllegalTransition, ValidationFailed, VersionConflict
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.lifecycle import Action, PaymentStatus, Status
 from dingdan.domain.order_checks import (
@@ -74,7 +74,8 @@ async def review_if_due(uow: UnitOfWork, state: OrderState, *,
         rules = rules_mod.parse_rules(current["rules"])
         checked = await _check(uow, state)
         decision = rules_mod.evaluate(rules, checked.facts)
-    except (DivisionsUnavailable, ValueError, KeyError, TypeError) as exc:
+    except (DivisionsUnavailable, ValidationFailed, ValueError, KeyError, TypeError) as exc:
+        # a stored rule set that no longer parses (a field gone since), data not installed
         log.exception("review rules failed", order=state.number)
         checked = Checked({}, (), None)
         decision = Decision(False, (TraceEntry("rules", True, ReasonType.RULE_ERROR.value,
