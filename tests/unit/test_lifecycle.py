@@ -109,6 +109,30 @@ def test_payment_and_fulfilment_facts_change_with_their_actions() -> None:
     assert lifecycle.apply(facts(S.PAID), A.SUBMIT_REVIEW).fulfillment_status is None
 
 
+@pytest.mark.parametrize("source", [S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY])
+def test_delivering_a_cash_on_delivery_order_is_collecting_its_cash(source: Status) -> None:
+    cod = lifecycle.OrderFacts(source, PaymentStatus.UNPAID, "cod")
+    delivered = lifecycle.apply(cod, A.DELIVER)
+    assert delivered.payment_status is PaymentStatus.PAID
+    assert delivered.stamps == ("delivered_at", "paid_at")
+    prepaid = lifecycle.apply(lifecycle.OrderFacts(source, PaymentStatus.PAID, "alipay"),
+                              A.DELIVER)
+    assert (prepaid.payment_status, prepaid.stamps) == (PaymentStatus.PAID, ("delivered_at",))
+    # an order paid some other way before delivery keeps its payment as it was
+    paid_cod = lifecycle.apply(lifecycle.OrderFacts(source, PaymentStatus.PAID, "cod"),
+                               A.DELIVER)
+    assert paid_cod.stamps == ("delivered_at",)
+
+
+def test_only_delivery_collects_cash_on_delivery() -> None:
+    assert {t.action for t in lifecycle.TRANSITIONS if t.cod_payment} == {A.DELIVER}
+    for t in lifecycle.TRANSITIONS:
+        if t.action is not A.DELIVER and t.payment is None and t.source in lifecycle.RESERVING:
+            cod = lifecycle.OrderFacts(t.source, PaymentStatus.UNPAID, "cod", S.PAID)
+            if t.allows(cod):
+                assert lifecycle.apply(cod, t.action).payment_status is PaymentStatus.UNPAID
+
+
 def test_terminal_statuses_allow_nothing() -> None:
     for status in lifecycle.TERMINAL:
         assert lifecycle.allowed_actions(facts(status)) == []

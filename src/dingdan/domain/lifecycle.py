@@ -87,6 +87,10 @@ class Transition(machine.Transition[Status, Action, OrderFacts]):
 
     payment: PaymentStatus | None = None
     fulfillment: FulfillmentStatus | None = None
+    # What the row sets, and stamps, on an unpaid cash-on-delivery order (delivering it is
+    # collecting the cash).
+    cod_payment: PaymentStatus | None = None
+    cod_stamps: tuple[str, ...] = ()
 
 
 def _cash_on_delivery(o: OrderFacts) -> bool:
@@ -161,7 +165,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(S.SHIPPED, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
     _row(S.IN_TRANSIT, A.OUT_FOR_DELIVERY, S.OUT_FOR_DELIVERY),
     *(_row(s, A.DELIVER, S.DELIVERED, fulfillment=FulfillmentStatus.DELIVERED,
-           stamps=("delivered_at",))
+           stamps=("delivered_at",), cod_payment=PaymentStatus.PAID, cod_stamps=("paid_at",))
       for s in (S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY)),
     _row(S.DELIVERED, A.COMPLETE, S.COMPLETED, stamps=(_CLOSED,)),
 )
@@ -191,6 +195,7 @@ class Outcome:
     payment_status: PaymentStatus
     fulfillment_status: FulfillmentStatus | None
     held_from: Status | None
+    stamps: tuple[str, ...] = ()  # the timestamp columns to set to the time of the action
 
 
 def find(status: Status, action: Action) -> Transition | None:
@@ -201,7 +206,11 @@ def apply(facts: OrderFacts, action: Action) -> Outcome:
     """Apply ``action`` to an order; raise :class:`IllegalTransition` if it is not allowed."""
     t, target = ORDER.step(facts.status, action, facts)
     held_from = facts.status if target is S.ON_HOLD else None
-    return Outcome(t, target, t.payment or facts.payment_status, t.fulfillment, held_from)
+    cod = (t.cod_payment is not None and facts.payment_method == "cod"
+           and facts.payment_status is PaymentStatus.UNPAID)
+    payment = t.payment or (t.cod_payment if cod else None) or facts.payment_status
+    return Outcome(t, target, payment, t.fulfillment, held_from,
+                   t.stamps + (t.cod_stamps if cod else ()))
 
 
 def allowed_actions(facts: OrderFacts) -> list[Action]:

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     PII_ERASE = "pii.erase"  # anonymise a customer's orders on request (admin only)
     PORTAL_VIEW = "portal.view"  # the customer's own page of their own order
     PORTAL_HELP = "portal.help"  # a customer asks customer service for help
+    CUSTOMER_WRITE = "customer.write"  # customer records: tier, credit, blocklist, merge
 
 
 P = Permission
@@ -58,11 +59,12 @@ _ORDER_WORK = frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_REVI
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MANAGER: _ORDER_WORK | {P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE,
-                                 P.AUDIT_READ},
+                                 P.AUDIT_READ, P.CUSTOMER_WRITE},
     Role.CUSTOMER_SERVICE: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
-                                      P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ}),
+                                      P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
+                                      P.CUSTOMER_WRITE}),
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
-    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE}),
+    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.CUSTOMER_WRITE}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
                                P.STOCK_WRITE, P.PII_READ}),
     Role.VIEWER: frozenset({P.ORDER_READ}),

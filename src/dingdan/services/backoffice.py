@@ -32,7 +32,8 @@ S = Status
 TO_SHIP: tuple[Status, ...] = (S.APPROVED, S.ALLOCATED, S.PICKING, S.PACKED)
 # An order is overdue when its promised ship-by time has passed and it has not shipped.
 NOT_SHIPPED: tuple[Status, ...] = tuple(s for s in Status if s in lifecycle.RESERVING)
-REVIEW_STATUSES: tuple[Status, ...] = (S.PENDING_REVIEW, S.ON_HOLD)
+# Paid orders not yet reviewed wait for a person too (when no rule set runs, or it failed).
+REVIEW_STATUSES: tuple[Status, ...] = (S.PENDING_REVIEW, S.ON_HOLD, S.PAID)
 # Events whose reason says why an order is in the queue (later rules add their own).
 QUEUE_REASON_EVENTS: tuple[str, ...] = (EventType.SUBMITTED_FOR_REVIEW.value,
                                         EventType.HELD.value, EventType.RELEASED.value)
@@ -146,8 +147,8 @@ async def review_queue(uow: UnitOfWork, actor: Actor, status: Status = S.PENDING
     """The oldest ``limit`` orders waiting (a reviewer works the queue from the top)."""
     require(actor, Permission.ORDER_READ)
     if status not in REVIEW_STATUSES:
-        raise ValidationFailed(details=[FieldError("status", "out_of_range",
-                                                   "the queue shows pending_review or on_hold")])
+        raise ValidationFailed(details=[FieldError(
+            "status", "out_of_range", "the queue shows pending_review, on_hold or paid")])
     async with uow:
         return _visible(actor, await BackofficeRepo(uow.conn).review_queue(
             [status], QUEUE_REASON_EVENTS, actor_key(actor) if mine else None, limit))

@@ -129,6 +129,9 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> Placed:
             "currency": draft.currency, "total": amounts.total,
             "lines": [{"sku": r["sku"], "quantity": r["quantity"],
                        "unit_price": r["unit_price"]} for r in rows]})
+        from dingdan.services.review import on_intake  # it steps orders too
+
+        await on_intake(uow, state, c, a.phone)
         order = await uow.orders.get(number) if cmd.read_back else None
         await uow.commit()
         return Placed(number, True, order)
@@ -166,7 +169,11 @@ class ChangeStatus:
 
 
 async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
-    """Take one lifecycle action on an order. Returns the order's new version."""
+    """Take one lifecycle action on an order. Returns the order's new version.
+
+    Paying an order (or placing a cash-on-delivery one) runs the review rules in the same
+    unit of work (``services.review.review_if_due``): a clean order moves on by itself.
+    """
     async with uow:
         state = await _load(uow, cmd.number, cmd.expected_version)
         permission = permission_for(cmd.action, state.status)
@@ -174,41 +181,55 @@ async def change_status(cmd: ChangeStatus, uow: UnitOfWork) -> int:
         require_warehouse(cmd.actor, state.warehouse_id, permission, "order", cmd.number)
         given = _action_input(cmd)
         _check_action_input(cmd, Status(state.status), given)
-        facts = lifecycle.OrderFacts(Status(state.status), PaymentStatus(state.payment_status),
-                                     state.payment_method,
-                                     Status(state.held_from) if state.held_from else None)
-        outcome = lifecycle.apply(facts, cmd.action)
-        row = outcome.transition
-        now = uow.now()
-        values: dict[str, Any] = {"status": outcome.status.value,
-                                  "payment_status": outcome.payment_status.value,
-                                  "held_from": outcome.held_from.value if outcome.held_from
-                                  else None, "updated_at": now}
-        if outcome.fulfillment_status is not None:
-            values["fulfillment_status"] = outcome.fulfillment_status.value
-        data = dict(cmd.data)
-        for required in row.requires:
-            if required.record:  # on the order and on the timeline
-                values[required.field] = data[required.field] = given[required.field]
-        values.update(dict.fromkeys(row.stamps, now))
-        if not await uow.orders.update(state.id, state.version, values):
-            raise VersionConflict({"number": cmd.number})
-        await _apply_stock(uow, state, outcome.transition.stock, cmd.actor)
-        new_state = replace(state, status=values["status"],
-                            payment_status=values["payment_status"],
-                            fulfillment_status=values.get("fulfillment_status",
-                                                          state.fulfillment_status),
-                            version=state.version + 1,
-                            carrier=values.get("carrier", state.carrier),
-                            tracking_number=values.get("tracking_number",
-                                                       state.tracking_number))
-        await _record(uow, new_state, EVENT_FOR_ACTION[cmd.action], Status(state.status),
-                      outcome.status, cmd.actor, cmd.reason, data)
-        await uow.audit.record(cmd.actor, f"order.{cmd.action.value}", "order", cmd.number,
-                               _facts(state), {**_facts(new_state), "reason": cmd.reason,
-                                               **data})
+        new_state = await step(uow, state, cmd.action, cmd.actor, cmd.reason, given,
+                               dict(cmd.data))
+        if cmd.action is Action.PAY:
+            from dingdan.services.review import review_if_due  # it steps orders too
+
+            new_state = await review_if_due(uow, new_state)
         await uow.commit()
         return new_state.version
+
+
+async def step(uow: UnitOfWork, state: OrderState, action: Action, actor: Actor,
+               reason: str | None, given: dict[str, str | None],
+               data: dict[str, Any]) -> OrderState:
+    """Apply one row of the table to a loaded order inside an open unit of work: the new
+    facts, the stock effect, the event (with its outbox row) and the audit row. The caller
+    has checked permissions and input, and commits."""
+    facts = lifecycle.OrderFacts(Status(state.status), PaymentStatus(state.payment_status),
+                                 state.payment_method,
+                                 Status(state.held_from) if state.held_from else None)
+    outcome = lifecycle.apply(facts, action)
+    row = outcome.transition
+    now = uow.now()
+    values: dict[str, Any] = {"status": outcome.status.value,
+                              "payment_status": outcome.payment_status.value,
+                              "held_from": outcome.held_from.value if outcome.held_from
+                              else None, "updated_at": now}
+    if outcome.fulfillment_status is not None:
+        values["fulfillment_status"] = outcome.fulfillment_status.value
+    for required in row.requires:
+        if required.record:  # on the order and on the timeline
+            values[required.field] = data[required.field] = given[required.field]
+    values.update(dict.fromkeys(outcome.stamps, now))
+    if not await uow.orders.update(state.id, state.version, values):
+        raise VersionConflict({"number": state.number})
+    await _apply_stock(uow, state, outcome.transition.stock, actor)
+    new_state = replace(state, status=values["status"],
+                        payment_status=values["payment_status"],
+                        fulfillment_status=values.get("fulfillment_status",
+                                                      state.fulfillment_status),
+                        held_from=values["held_from"],
+                        version=state.version + 1,
+                        carrier=values.get("carrier", state.carrier),
+                        tracking_number=values.get("tracking_number",
+                                                   state.tracking_number))
+    await _record(uow, new_state, EVENT_FOR_ACTION[action], Status(state.status),
+                  outcome.status, actor, reason, data)
+    await uow.audit.record(actor, f"order.{action.value}", "order", state.number,
+                           _facts(state), {**_facts(new_state), "reason": reason, **data})
+    return new_state
 
 
 def _facts(state: OrderState) -> dict[str, Any]:

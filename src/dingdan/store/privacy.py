@@ -16,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dingdan.domain.privacy import ERASED_COLUMNS, scrub
 from dingdan.store.tables import order_events, orders, outbox
 from dingdan.store.tables_delivery import deliveries, notification_preferences
+from dingdan.store.tables_review import (
+    customer_contacts,
+    customer_orders,
+    customers,
+    order_reviews,
+)
 from dingdan.store.tables_webhooks import push_subscriptions
 
 ORDER_COLUMNS = ("id", "number", "status", "notes", "custom_fields", *ERASED_COLUMNS)
@@ -60,6 +66,16 @@ class PrivacyRepo:
         for did, _recipient in rows_to:
             await self.conn.execute(update(deliveries).where(deliveries.c.id == did)
                                     .values(recipient=f"anonymised:{did}"))
+        await self._rewrite(order_reviews, order_reviews.c.order_id.in_(ids),
+                            ("summary", "trace", "findings", "facts"), personal)
+        # The customer record these orders belong to: its contacts go, its name is erased
+        # (its tier and history of orders stay, with the orders).
+        owners = select(customer_orders.c.customer_id).where(customer_orders.c.order_id.in_(ids))
+        await self._rewrite(customers, customers.c.id.in_(owners), ("notes",), personal)
+        await self.conn.execute(update(customers).where(customers.c.id.in_(owners)).values(
+            name=ERASED_COLUMNS["customer_name"], company=None, phone=None, email=None))
+        await self.conn.execute(delete(customer_contacts)
+                                .where(customer_contacts.c.customer_id.in_(owners)))
         await self.conn.execute(delete(push_subscriptions)
                                 .where(push_subscriptions.c.order_number.in_(numbers)))
         if contacts:

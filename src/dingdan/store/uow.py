@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from dingdan.domain.errors import StoreUnavailable
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
+from dingdan.store.customers import CustomerRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.ops import OpsRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.privacy import PrivacyRepo
+from dingdan.store.review import ReviewRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
@@ -55,6 +57,8 @@ class UnitOfWork:
     audit: AuditRepo
     ops: OpsRepo
     privacy: PrivacyRepo
+    customers: CustomerRepo
+    review: ReviewRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -110,6 +114,8 @@ class UnitOfWork:
         self.audit = AuditRepo(conn, self._clock)
         self.ops = OpsRepo(conn)
         self.privacy = PrivacyRepo(conn)
+        self.customers = CustomerRepo(conn)
+        self.review = ReviewRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -189,3 +189,18 @@ def field_message(code: str, lang: str, fallback: str) -> str:
 class _Defaulting(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+# Customers and the review rules (issue 9).
+KINDS_ZH["customer"] = "客户"
+KINDS_ZH["blocklist"] = "黑名单条目"
+FIELD_MESSAGES.update({
+    "unparsable": ("Write a condition as 'field op value', e.g. order.total > 100000.",
+                   "条件写作“字段 运算符 值”，例如 order.total > 100000。"),
+    "unknown_field": ("No such field.", "没有此字段。"),
+    "bad_operator": ("This operator does not fit the field.", "该运算符不适用于此字段。"),
+    "bad_value": ("The value does not fit the field.", "值与字段类型不符。"),
+    "duplicate": ("Used twice.", "重复。"),
+    "invalid_code": ("1-40 lower-case letters, digits and _.", "1-40 位小写字母、数字或下划线。"),
+    "same": ("A customer cannot merge with itself.", "不能与自身合并。"),
+})

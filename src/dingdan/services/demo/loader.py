@@ -34,6 +34,7 @@ from dingdan.services.demo.batch import Batch
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
 from dingdan.services.demo.portal import add_portal_activity
+from dingdan.services.demo.review import review_demo
 from dingdan.store.deliveries import DeliveryRepo
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables import outbox, products, warehouses
@@ -72,11 +73,13 @@ class _Tally:
 
 
 async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 2026, *,
-                    rules: ShopRules = ShopRules()) -> str:
+                    rules: ShopRules = ShopRules(), review_on: bool = True) -> str:
     """Load believable demo data (deterministic from ``seed``) and return a short report.
 
     "Now" is the factory's clock: the real time from the CLI, a fixed one in tests. ``rules``
     are the worker's timed rules (payment timeout, auto-completion), which the history obeys.
+    ``review_on``: switch the auto-review rules on at the end (the review starts after the
+    history: its orders went through review by hand).
     """
     started = time.perf_counter()
     now = uows.clock()
@@ -97,6 +100,7 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         # customers on their own pages, after the rest (history: never notified either)
         portal_made = await add_portal_activity(batch.uow, rng, seed, clock.advance)
         await _silence(batch, set(portal_made), clock.now)
+    await review_demo(uows, review_on)  # issue 9: rules, a VIP and a blocked customer, traces
     report = await _report(uows, tally, len({o.customer for o in planned}), seed,
                            time.perf_counter() - started)
     if portal_made:

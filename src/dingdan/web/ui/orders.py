@@ -24,6 +24,7 @@ from dingdan.services import orders as svc
 from dingdan.services.export import export_rows
 from dingdan.web.portal import status_page_url
 from dingdan.web.ui import error_response, page_language, redirect, render
+from dingdan.web.ui.customers import review_panel
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
 from dingdan.web.ui.export import csv_stream, xlsx_stream
 from dingdan.web.ui.filters import SORT_COLUMNS, OrderFilters
@@ -175,6 +176,7 @@ async def order_page(number: str, request: Request, actor: PageActor) -> Respons
     try:
         ctx = await _order_context(request, actor, number)
         ctx["messages"] = await notifications.order_messages(number, read_uow(request), actor)
+        ctx.update(await review_panel(request, actor, number))
     except DomainError as exc:
         return error_response(request, exc, actor)
     ctx["status_page_url"] = status_page_url(request, number)  # for customer service to send

@@ -14,12 +14,12 @@ from dingdan.domain.lifecycle import Action, Status
 from dingdan.domain.permissions import Permission, can
 from dingdan.services import backoffice as bo
 from dingdan.services import orders as svc
-from dingdan.services import queries
+from dingdan.services import queries, review
 from dingdan.web.ui import error_response, render
-from dingdan.web.ui.deps import PageActor, read_uow, write_uow
+from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
 
 router = APIRouter()
-QUEUE_ACTIONS = (Action.APPROVE, Action.HOLD, Action.RELEASE)
+QUEUE_ACTIONS = (Action.SUBMIT_REVIEW, Action.APPROVE, Action.HOLD, Action.RELEASE)
 
 
 def _params(request: Request) -> tuple[Status, bool]:
@@ -32,9 +32,13 @@ def _params(request: Request) -> tuple[Status, bool]:
 async def _queue_context(request: Request, actor: Actor, status: Status,
                          mine: bool) -> dict[str, Any]:
     rows = await bo.review_queue(read_uow(request), actor, status, mine)
+    held = await review.queue_reasons([r["number"] for r in rows], read_uow(request),
+                                      actor=actor)
     for r in rows:
         r["actions"] = [a for a in (Action(x) for x in queries.allowed_actions_for(actor, r))
                         if a in QUEUE_ACTIONS]
+        run = held.get(r["number"])  # the rules' typed reasons, if they held it
+        r["rule_reasons"] = [t for t in run["trace"] if t["held"]] if run else []
     return {"rows": rows, "status": status, "mine": mine, "me": bo.actor_key(actor),
             "may_review": can(actor, Permission.ORDER_REVIEW),
             "tabs": bo.REVIEW_STATUSES}
@@ -61,6 +65,23 @@ async def queue_rows(request: Request, actor: PageActor) -> Response:
     return render(request, "ui/_review_rows.html", ctx, actor=actor)
 
 
+@router.post("/review/bulk-approve")
+async def bulk_approve(request: Request, actor: PageActor) -> Response:
+    """Approve the ticked orders (each in its own unit of work); the refreshed queue."""
+    status, mine = _params(request)
+    form = await request.form()
+    numbers = [str(n)[:32] for n in form.getlist("numbers")][:bo.MAX_BULK + 1]
+    try:
+        results = await bo.bulk_change_status(numbers, Action.APPROVE, actor, None,
+                                              write_uows(request))
+        ctx = await _queue_context(request, actor, status, mine)
+    except DomainError as exc:
+        return error_response(request, exc, actor)
+    ctx["flash"] = "common.done" if all(r.ok for r in results) else None
+    ctx["bulk_failed"] = [r for r in results if not r.ok]
+    return render(request, "ui/_review_rows.html", ctx, actor=actor)
+
+
 @router.post("/review/{number}/{verb}")
 async def act(number: str, verb: str, request: Request, actor: PageActor,
               reason: Annotated[str | None, Form(max_length=1000)] = None,
@@ -70,6 +91,8 @@ async def act(number: str, verb: str, request: Request, actor: PageActor,
     try:
         if verb in ("assign", "unassign"):
             await bo.assign_review(number, actor, write_uow(request), take=verb == "assign")
+        elif verb == "run-rules":  # a paid order that waited: let the rules look at it
+            await review.run_rules(review.RunRules(number, actor), write_uow(request))
         elif verb in (a.value for a in QUEUE_ACTIONS):
             await svc.change_status(svc.ChangeStatus(
                 number, Action(verb), actor, (reason or "").strip() or None, expected_version),

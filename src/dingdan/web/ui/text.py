@@ -312,3 +312,9 @@ def pick(pair: tuple[str, str], lang: str) -> str:
 def text(key: str, lang: str) -> str:
     pair = TEXT.get(key)
     return key if pair is None else pick(pair, lang)
+
+
+# The customer and review-rule pages (issue 9) keep their words in their own module.
+from dingdan.web.ui.review_text import TEXT as _REVIEW_TEXT  # noqa: E402
+
+TEXT.update(_REVIEW_TEXT)
