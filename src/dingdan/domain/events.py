@@ -29,6 +29,7 @@ class EventType(StrEnum):
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
     HELP_REQUESTED = "order.help_requested"  # the customer asked for help on their page
+    RATED = "order.rated"  # the customer rated the delivery and the service
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {

@@ -20,6 +20,7 @@ from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
 from dingdan.store.orders import OrderRepo
+from dingdan.store.ratings import RatingRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
@@ -89,6 +90,7 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.ratings = RatingRepo(conn)
         return self
 
     async def commit(self) -> None:

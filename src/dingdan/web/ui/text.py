@@ -285,6 +285,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
     EventType.HELP_REQUESTED: ("客户求助", "Customer asked for help"),
+    EventType.RATED: ("客户评价", "Customer rated the order"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
