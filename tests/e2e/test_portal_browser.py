@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from dingdan.domain.portal import sign_link
 from dingdan.settings import Settings
 from e2e.conftest import Server, shot
+from e2e.test_content_security_policy import WATCH, violations, watch
 
 pytestmark = pytest.mark.e2e
 
@@ -62,8 +63,10 @@ async def test_a_desktop_finds_the_order_changes_the_address_and_asks_for_help(
     number = await server.place()
     await server.act(number, "pay")
     context = await _context(browser, server, 1280, "en-US")
+    await context.add_init_script(WATCH)
     try:
         page = await context.new_page()
+        console = watch(page)
         await page.goto(f"/track/{number}")
         form = page.get_by_test_id("lookup-form")
         await form.locator("input[name=last4]").fill("1234")
@@ -101,5 +104,7 @@ async def test_a_desktop_finds_the_order_changes_the_address_and_asks_for_help(
         # the language switch
         await page.get_by_test_id("lang-switch").click()
         await expect(page.get_by_test_id("order-status")).to_have_text("已付款")
+        # no inline script or style anywhere: the page, its forms, its stream
+        assert await violations(page, console) == []
     finally:
         await context.close()

@@ -203,6 +203,8 @@ USE_CASES: list[UseCase] = [
         n, w.uows(read_only=True), actor=a), lambda w: w.order_in(Status.PAID)),
     UseCase("portal.cancel_order", P.ORDER_CANCEL, lambda w, a, n: portal.cancel_order(
         portal.CancelOrder(n, "ordered twice", a), w.uows()), _order),
+    UseCase("portal.rate_order", P.PORTAL_RATE, lambda w, a, n: portal.rate_order(
+        portal.RateOrder(n, 5, 4, "好", a), w.uows()), lambda w: w.order_in(Status.DELIVERED)),
     UseCase("portal.request_help", P.PORTAL_HELP, lambda w, a, n: portal.request_help(
         portal.RequestHelp(n, "question", "何时发货？", a), w.uows()), _order),
     UseCase("customers.get_customer", P.ORDER_READ, lambda w, a, c: customers.get_customer(

@@ -441,3 +441,40 @@ async def test_no_cancel_once_the_warehouse_started(shop: Shop):
                                                             "csrftoken": _csrf(html)})
     assert r.status_code == 422
     assert await db_state(shop.admin) == before
+
+
+async def test_the_customer_rates_a_delivered_order_once(shop: Shop):
+    number = (await _order(shop, "delivered"))["number"]
+    visitor, html = await _opened(shop, number)
+    assert 'data-testid="rating-form"' in html
+    r = await visitor.post(f"/track/{number}/rating", data={
+        "delivery": "5", "service": "4", "comment": "快递员很耐心", "csrftoken": _csrf(html)})
+    assert r.status_code == 200 and "Thank you for rating us!" in r.text
+    assert 'data-testid="rating-given"' in r.text and 'data-testid="rating-form"' not in r.text
+    events = (await shop.admin.get(f"/api/v1/orders/{number}/events")).json()
+    rated = events[-1]
+    assert rated["type"] == "order.rated" and rated["data"] == {"delivery": 5, "service": 4}
+    assert rated["reason"] == "快递员很耐心" and rated["source"] == "portal"
+    before = await db_state(shop.admin)
+    r = await visitor.post(f"/track/{number}/rating", data={
+        "delivery": "1", "service": "1", "csrftoken": _csrf(html)})
+    assert r.status_code == 409 and 'data-code="ALREADY_EXISTS"' in r.text
+    assert await db_state(shop.admin) == before
+
+
+async def test_no_rating_before_delivery_nor_out_of_range(shop: Shop):
+    shipped = (await _order(shop, "shipped"))["number"]
+    visitor, html = await _opened(shop, shipped)
+    assert 'data-testid="rating-form"' not in html
+    before = await db_state(shop.admin)
+    r = await visitor.post(f"/track/{shipped}/rating", data={
+        "delivery": "5", "service": "5", "csrftoken": _csrf(html)})
+    assert r.status_code == 409 and 'data-code="ILLEGAL_TRANSITION"' in r.text
+    delivered = (await _order(shop, "delivered"))["number"]
+    visitor, html = await _opened(shop, delivered)
+    before = await db_state(shop.admin)
+    for scores in ({"delivery": "0", "service": "5"}, {"delivery": "5", "service": "6"}):
+        r = await visitor.post(f"/track/{delivered}/rating",
+                               data={**scores, "csrftoken": _csrf(html)})
+        assert r.status_code == 422, r.text
+    assert await db_state(shop.admin) == before

@@ -30,6 +30,7 @@ class EventType(StrEnum):
     ADDRESS_CHANGED = "order.address_changed"
     ANONYMISED = "order.anonymised"  # the customer's personal data erased on request (PIPL)
     HELP_REQUESTED = "order.help_requested"  # the customer asked for help on their page
+    RATED = "order.rated"  # the customer rated the delivery and the service
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {

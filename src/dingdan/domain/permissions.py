@@ -49,6 +49,7 @@ class Permission(StrEnum):
     PORTAL_VIEW = "portal.view"  # the customer's own page of their own order
     PORTAL_HELP = "portal.help"  # a customer asks customer service for help
     CUSTOMER_WRITE = "customer.write"  # customer records: tier, credit, blocklist, merge
+    PORTAL_RATE = "portal.rate"  # a customer rates their delivered order
 
 
 P = Permission
@@ -95,7 +96,7 @@ def permissions_of(roles: frozenset[str]) -> frozenset[Permission]:
 # and ``order.cancel`` the cancel before picking that the back office makes too, through the
 # same use cases (a late cancel needs ``order.cancel_late``, which customers do not hold).
 CUSTOMER_PERMISSIONS: frozenset[Permission] = frozenset({
-    P.PORTAL_VIEW, P.PORTAL_HELP, P.ORDER_EDIT, P.ORDER_CANCEL})
+    P.PORTAL_VIEW, P.PORTAL_HELP, P.PORTAL_RATE, P.ORDER_EDIT, P.ORDER_CANCEL})
 
 
 def can(actor: Actor, permission: Permission) -> bool:

@@ -167,9 +167,19 @@ def cancellable(status: Status) -> bool:
     return row is not None and row.permission == "order.cancel"
 
 
+RATEABLE: frozenset[Status] = frozenset({Status.DELIVERED, Status.COMPLETED})
+SCORES = range(1, 6)
+COMMENT_MAX = 1000
+
+
+def rateable(status: Status) -> bool:
+    """The customer rates the delivery and the service once it is delivered."""
+    return status in RATEABLE
+
+
 # The event types the customer sees on their page's history (the rest is back-office work).
 CUSTOMER_EVENTS: frozenset[str] = frozenset({
     "order.placed", "order.paid", "order.approved", "order.picking_started", "order.packed",
     "order.shipped", "order.in_transit", "order.out_for_delivery", "order.delivered",
     "order.completed", "order.cancelled", "order.payment_timed_out", "order.address_changed",
-    "order.held", "order.released"})
+    "order.held", "order.released", "order.rated"})

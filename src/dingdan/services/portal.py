@@ -103,6 +103,8 @@ class StatusPage:
     events: list[PageEvent]
     address_changeable: bool
     cancellable: bool
+    rateable: bool
+    rating: tuple[int, int] | None  # (delivery, service) once rated
     last_event_id: int
 
 
@@ -113,11 +115,13 @@ async def status_page(number: str, uow: UnitOfWork, *, actor: Actor) -> StatusPa
         state = await visible_order(uow, number, actor)
         order = await uow.orders.get(number)
         timeline = await uow.orders.timeline(state.id)
+        rating = await uow.ratings.get(state.id)
     assert order is not None
-    return _page(order, timeline)
+    return _page(order, timeline, rating)
 
 
-def _page(o: dict[str, Any], timeline: list[dict[str, Any]]) -> StatusPage:
+def _page(o: dict[str, Any], timeline: list[dict[str, Any]],
+          rating: dict[str, Any] | None = None) -> StatusPage:
     status = Status(o["status"])
     reached: dict[Status, datetime] = {}
     for e in timeline:
@@ -149,6 +153,8 @@ def _page(o: dict[str, Any], timeline: list[dict[str, Any]]) -> StatusPage:
         shipped_at=o.get("shipped_at"), delivered_at=o.get("delivered_at"),
         events=list(reversed(events)), address_changeable=portal.address_changeable(status),
         cancellable=portal.cancellable(status),
+        rateable=portal.rateable(status) and rating is None,
+        rating=(rating["delivery"], rating["service"]) if rating else None,
         last_event_id=max((e["id"] for e in timeline), default=0))
 
 
@@ -219,6 +225,44 @@ async def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> int:
         cmd.number, Action.CANCEL, cmd.actor, reason=f"customer: {reason}",
         expected_version=cmd.expected_version,
         data={"refund_requested": True} if paid else {}), uow)
+
+
+@dataclass(frozen=True)
+class RateOrder:
+    number: str
+    delivery: int
+    service: int
+    comment: str | None
+    actor: Actor
+
+
+async def rate_order(cmd: RateOrder, uow: UnitOfWork) -> None:
+    """The customer's rating of the delivery and the service (1–5 each, and a comment), once,
+    after delivery: stored for the KPIs, on the timeline, audited."""
+    require(cmd.actor, Permission.PORTAL_RATE, "order", cmd.number)
+    errors = []
+    for name, score in (("delivery", cmd.delivery), ("service", cmd.service)):
+        if score not in portal.SCORES:
+            errors.append(FieldError(name, "out_of_range", "a score from 1 to 5"))
+    comment = (cmd.comment or "").strip() or None
+    if comment and len(comment) > portal.COMMENT_MAX:
+        errors.append(FieldError("comment", "too_long",
+                                 f"at most {portal.COMMENT_MAX} characters"))
+    if errors:
+        raise ValidationFailed(details=errors)
+    async with uow:
+        state = await visible_order(uow, cmd.number, cmd.actor)
+        require_warehouse(cmd.actor, state.warehouse_id, Permission.PORTAL_RATE, "order",
+                          cmd.number)
+        if not portal.rateable(Status(state.status)):
+            raise IllegalTransition({"action": "rate", "status": state.status})
+        scores = {"delivery": cmd.delivery, "service": cmd.service}
+        await uow.ratings.add({"order_id": state.id, **scores, "comment": comment,
+                               "source": cmd.actor.source, "created_at": uow.now()})
+        await order_cases.record_event(uow, state, EventType.RATED, cmd.actor, comment, scores)
+        await uow.audit.record(cmd.actor, "order.rate", "order", cmd.number, None,
+                               {**scores, "comment": comment})
+        await uow.commit()
 
 
 HELP_TOPICS = ("question", "delivery", "return", "exchange", "complaint")

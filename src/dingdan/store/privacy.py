@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dingdan.domain.privacy import ERASED_COLUMNS, scrub
+from dingdan.domain.privacy import ANONYMISED, ERASED_COLUMNS, scrub
 from dingdan.store.tables import order_events, orders, outbox
 from dingdan.store.tables_delivery import deliveries, notification_preferences
+from dingdan.store.tables_portal import order_ratings
 from dingdan.store.tables_review import (
     customer_contacts,
     customer_orders,
@@ -55,6 +56,19 @@ class PrivacyRepo:
                 custom_fields=scrub(r["custom_fields"], personal)))
         await self._rewrite(order_events, order_events.c.order_id.in_(ids),
                             ("data", "reason"), personal)
+        # What the customer wrote themselves may name anyone: erased whole.
+        await self.conn.execute(update(order_events).where(
+            order_events.c.order_id.in_(ids), order_events.c.type == "order.help_requested",
+            order_events.c.reason.is_not(None)).values(reason=ANONYMISED))
+        for table, kind in ((outbox, outbox.c.type), (deliveries, deliveries.c.event_type)):
+            rows_help = await self.conn.execute(select(table.c.id, table.c.payload).where(
+                table.c.order_number.in_(numbers), kind == "order.help_requested"))
+            for row_id, payload in rows_help.all():
+                await self.conn.execute(update(table).where(table.c.id == row_id).values(
+                    payload={**payload, "reason": ANONYMISED}))
+        await self.conn.execute(update(order_ratings).where(
+            order_ratings.c.order_id.in_(ids), order_ratings.c.comment.is_not(None))
+            .values(comment=ANONYMISED))
         await self._rewrite(outbox, outbox.c.order_number.in_(numbers), ("payload",), personal)
         await self._rewrite(deliveries, deliveries.c.order_number.in_(numbers),
                             ("payload", "last_error", "fallback"), personal)

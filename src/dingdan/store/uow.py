@@ -25,6 +25,7 @@ from dingdan.store.events import EventRepo
 from dingdan.store.ops import OpsRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.privacy import PrivacyRepo
+from dingdan.store.ratings import RatingRepo
 from dingdan.store.review import ReviewRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
@@ -116,6 +117,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepo(conn)
         self.customers = CustomerRepo(conn)
         self.review = ReviewRepo(conn)
+        self.ratings = RatingRepo(conn)
         return self
 
     async def commit(self) -> None:

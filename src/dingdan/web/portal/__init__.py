@@ -29,7 +29,7 @@ from jinja2.runtime import Context
 
 from dingdan.adapters.documents import html_to_pdf
 from dingdan.domain import portal as rules
-from dingdan.domain.errors import DomainError, NotFound
+from dingdan.domain.errors import DomainError, Forbidden, NotFound
 from dingdan.domain.events import Actor
 from dingdan.domain.orders import Address
 from dingdan.services import portal as svc
@@ -278,7 +278,9 @@ async def _act(request: Request, number: str, submitted: str | None) -> Actor | 
     return actor
 
 
-class _CsrfFailed(DomainError):
+class _CsrfFailed(Forbidden):
+    """The form's token is not this session's: shown as the CSRF middleware's refusal."""
+
     code = "CSRF_FAILED"
 
 
@@ -337,6 +339,24 @@ async def cancel(request: Request, number: Number,
     except DomainError as exc:
         return _flash(request, exc, _status_of(exc))
     return await _after_change(request, number, acting, "cancel.done")
+
+
+@router.post("/{number}/rating")
+async def rate(request: Request, number: Number,
+               delivery: Annotated[int, Form(ge=-(2**31), le=2**31 - 1)],
+               service: Annotated[int, Form(ge=-(2**31), le=2**31 - 1)],
+               comment: Annotated[str | None, Form(max_length=rules.COMMENT_MAX)] = None,
+               csrftoken: OptLine = None,
+               x_csrftoken: Annotated[str | None, Header()] = None) -> Response:
+    acting = await _act(request, number, csrftoken or x_csrftoken)
+    if isinstance(acting, Response):
+        return acting
+    try:
+        await svc.rate_order(svc.RateOrder(number, delivery, service, comment, acting),
+                             _uow(request))
+    except DomainError as exc:
+        return _flash(request, exc, _status_of(exc))
+    return await _after_change(request, number, acting, "rating.thanks")
 
 
 @router.post("/{number}/help")

@@ -31,6 +31,8 @@ SECTIONS: list[Section] = [
     Section("shipment", "portal/_shipment.html"),
     Section("lines", "portal/_lines.html"),
     Section("address", "portal/_address.html"),
+    Section("rating", "portal/_rating.html",
+            lambda page: page.rateable or page.rating is not None),
     Section("history", "portal/_history.html"),
     Section("cancel", "portal/_cancel.html", lambda page: page.cancellable),
     Section("help", "portal/_help.html"),

@@ -286,6 +286,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
     EventType.ANONYMISED: ("个人信息已删除", "Personal data erased"),
     EventType.HELP_REQUESTED: ("客户求助", "Customer asked for help"),
+    EventType.RATED: ("客户评价", "Customer rated the order"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {

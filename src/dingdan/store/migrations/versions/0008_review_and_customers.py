@@ -1,7 +1,7 @@
 """customers as records, and the auto-review: rule sets and each order's rule trace
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 
 ``customers`` with the contacts intake matches on (``customer_contacts``) and the link from
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
