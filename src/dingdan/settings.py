@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     sign_in_limit_per_address: str = "10/minute;100/hour"
     sign_in_limit_per_account: str = "5/minute;30/hour"
     sign_in_limits_storage: str = "memory://"  # e.g. redis://… to share across processes
+    # Order imports (issue 10): an uploaded sheet may be larger than other bodies.
+    max_upload_bytes: int = 20 << 20
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

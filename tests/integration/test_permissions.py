@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -32,7 +33,18 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import (
+    audit,
+    catalogue,
+    channel_orders,
+    imports,
+    inventory,
+    orders,
+    queries,
+    shops,
+    tokens,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -40,6 +52,7 @@ from dingdan.store.uow import UnitOfWorkFactory
 from people_support import ACTION_INPUT, CHEAP, ROLES, World, actor_of
 
 P = Permission
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -144,14 +157,73 @@ USE_CASES: list[UseCase] = [
         AuditQuery(), w.uows(read_only=True), actor=a)),
 ]
 
+
+
+# --- intake (issue 10) ---------------------------------------------------------------------
+
+def _sheet(w: World) -> bytes:
+    return ("order_id,recipient,phone,province,city,district,street,sku,quantity\n"
+            f"{ref('IMP')},张伟,13800138000,上海市,上海市,浦东新区,世纪大道 1 号,{w.sku},1\n"
+            ).encode()
+
+
+def _check(w: World, actor: Actor) -> Any:
+    return imports.check_import(imports.CheckImport("csv-perm", "o.csv", _sheet(w), actor,
+                                                    SHANGHAI), w.uows())
+
+
+async def _batch(w: World) -> int:
+    return int((await _check(w, SYSTEM))["id"])
+
+
+async def _started(w: World) -> int:
+    batch_id = await _batch(w)
+    await imports.start_import(batch_id, w.uows(), actor=SYSTEM)
+    return batch_id
+
+
+def _shop(a: Actor) -> shops.ConnectShop:
+    return shops.ConnectShop(ref("shop").lower(), "woocommerce", "Woo 店",
+                             "wc_secret_" + ref("S"), a)
+
+
+INTAKE_CASES: list[UseCase] = [
+    UseCase("channel_orders.receive_channel_order", P.ORDER_CREATE,
+            lambda w, a, _: channel_orders.receive_channel_order(
+                channel_orders.ChannelOrder(replace(_draft(w), channel="shop-perm"), a),
+                w.uows)),
+    UseCase("imports.check_import", P.ORDER_CREATE, lambda w, a, _: _check(w, a)),
+    UseCase("imports.get_import", P.ORDER_CREATE, lambda w, a, b: imports.get_import(
+        b, w.uows(read_only=True), actor=a), _batch),
+    UseCase("imports.list_imports", P.ORDER_CREATE, lambda w, a, _: imports.list_imports(
+        w.uows(read_only=True), actor=a)),
+    UseCase("imports.import_report", P.ORDER_CREATE, lambda w, a, b: imports.import_report(
+        b, w.uows(read_only=True), actor=a), _batch),
+    UseCase("imports.start_import", P.ORDER_CREATE, lambda w, a, b: imports.start_import(
+        b, w.uows(), actor=a), _batch),
+    UseCase("imports.discard_import", P.ORDER_CREATE, lambda w, a, b: imports.discard_import(
+        b, w.uows(), actor=a), _batch),
+    UseCase("imports.continue_import", P.ORDER_CREATE, lambda w, a, b: imports.continue_import(
+        b, w.uows, actor=a, tz=SHANGHAI), _started),
+    UseCase("shops.connect_shop", P.SETTINGS_WRITE, lambda w, a, _: shops.connect_shop(
+        _shop(a), w.uows())),
+    UseCase("shops.list_shops", P.SETTINGS_WRITE, lambda w, a, _: shops.list_shops(
+        w.uows(read_only=True), actor=a)),
+]
+USE_CASES += INTAKE_CASES
+
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
 # transition table is a case of its own, below.
 COVERED_ELSEWHERE = {"orders.change_status"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
-NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
+# shops.receive_shop_message: the shop's signature is the credential (a channel actor then
+# acts with the integration role, checked by receive_channel_order).
+NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
+                          "tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, channel_orders, imports,
+           shops)
 
 
 def _draft(w: World) -> Any:

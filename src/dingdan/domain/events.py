@@ -28,6 +28,8 @@ class EventType(StrEnum):
     NOTE_ADDED = "order.note_added"
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
+    # The channel changed the order it sent (contents, lines); the differences in the data.
+    CHANNEL_UPDATED = "order.channel_updated"
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {
@@ -58,6 +60,7 @@ class ActorKind(StrEnum):
     TOKEN = "token"
     USER = "user"
     SYSTEM = "system"
+    CHANNEL = "channel"  # a shop's signed message (the signature is its credential)
 
 
 @dataclass(frozen=True, slots=True)

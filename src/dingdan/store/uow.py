@@ -19,6 +19,7 @@ from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
+from dingdan.store.intake import ChannelRepo, ImportRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
@@ -41,6 +42,8 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    channels: ChannelRepo
+    imports: ImportRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -89,6 +92,8 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.channels = ChannelRepo(conn)
+        self.imports = ImportRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -283,6 +283,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.NOTE_ADDED: ("备注", "Note"),
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
+    EventType.CHANNEL_UPDATED: ("渠道更新订单", "Changed by the channel"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {

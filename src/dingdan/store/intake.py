@@ -1,0 +1,135 @@
+"""Rows of the intake channels: shop connections, the channel versions applied, an order's
+lines replaced after a channel's change, and sheet import batches with their orders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dingdan.store.tables import order_lines
+from dingdan.store.tables_intake import (
+    channel_orders,
+    channel_sources,
+    import_batches,
+    import_orders,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSource:
+    id: int
+    code: str
+    kind: str
+    name: str
+    secret: str
+    active: bool
+    version: int
+
+
+_SOURCE_COLS = [getattr(channel_sources.c, f) for f in ChannelSource.__dataclass_fields__]
+
+
+class ChannelRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def source(self, code: str) -> ChannelSource | None:
+        row = (await self.conn.execute(select(*_SOURCE_COLS)
+                                       .where(channel_sources.c.code == code))).first()
+        return ChannelSource(*row) if row else None
+
+    async def sources(self) -> list[ChannelSource]:
+        rows = await self.conn.execute(select(*_SOURCE_COLS).order_by(channel_sources.c.code))
+        return [ChannelSource(*r) for r in rows]
+
+    async def add_source(self, values: Mapping[str, Any]) -> int:
+        return int((await self.conn.execute(insert(channel_sources).values(**values)
+                                            .returning(channel_sources.c.id))).scalar_one())
+
+    async def applied_version(self, channel: str, external_id: str,
+                              ) -> tuple[bool, datetime | None]:
+        """(known, version): whether a version was ever recorded, and which."""
+        row = (await self.conn.execute(
+            select(channel_orders.c.channel_version).where(
+                channel_orders.c.channel == channel,
+                channel_orders.c.external_id == external_id))).first()
+        return (row is not None, row[0] if row else None)
+
+    async def record_version(self, channel: str, external_id: str, number: str,
+                             version: datetime | None, now: datetime, known: bool) -> None:
+        values = {"order_number": number, "channel_version": version, "updated_at": now}
+        if known:
+            await self.conn.execute(update(channel_orders).where(
+                channel_orders.c.channel == channel,
+                channel_orders.c.external_id == external_id).values(**values))
+        else:
+            await self.conn.execute(insert(channel_orders).values(
+                channel=channel, external_id=external_id, **values))
+
+    async def replace_lines(self, order_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self.conn.execute(delete(order_lines).where(order_lines.c.order_id == order_id))
+        await self.conn.execute(insert(order_lines), [{**r, "order_id": order_id}
+                                                      for r in rows])
+
+
+class ImportRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, values: Mapping[str, Any], orders: Sequence[Mapping[str, Any]]) -> int:
+        batch_id = int((await self.conn.execute(insert(import_batches).values(**values)
+                                                .returning(import_batches.c.id))).scalar_one())
+        if orders:
+            await self.conn.execute(insert(import_orders),
+                                    [{**o, "batch_id": batch_id} for o in orders])
+        return batch_id
+
+    async def get(self, batch_id: int) -> dict[str, Any] | None:
+        row = (await self.conn.execute(select(import_batches)
+                                       .where(import_batches.c.id == batch_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def page(self, limit: int) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(select(import_batches)
+                                       .order_by(import_batches.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    async def update(self, batch_id: int, version: int, values: Mapping[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(import_batches).where(import_batches.c.id == batch_id,
+                                         import_batches.c.version == version)
+            .values(**values, version=version + 1))
+        return result.rowcount == 1
+
+    async def count_done(self, batch_id: int, created: int, failed: int) -> None:
+        """Progress of a running import (no version bump: only the import writes it)."""
+        await self.conn.execute(update(import_batches).where(import_batches.c.id == batch_id)
+                                .values(done=import_batches.c.done + 1,
+                                        created=import_batches.c.created + created,
+                                        failed=import_batches.c.failed + failed))
+
+    async def orders(self, batch_id: int, outcome: str | None = None,
+                     after_seq: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+        q = (select(import_orders).where(import_orders.c.batch_id == batch_id,
+                                         import_orders.c.seq > after_seq)
+             .order_by(import_orders.c.seq).limit(limit))
+        if outcome is not None:
+            q = q.where(import_orders.c.outcome == outcome)
+        return [dict(r._mapping) for r in await self.conn.execute(q)]
+
+    async def set_outcome(self, batch_id: int, seq: int, outcome: str, number: str | None,
+                          errors: list[dict[str, Any]]) -> None:
+        await self.conn.execute(update(import_orders).where(
+            import_orders.c.batch_id == batch_id, import_orders.c.seq == seq).values(
+            outcome=outcome, order_number=number, errors=errors))
+
+    async def outcomes(self, batch_id: int) -> dict[str, int]:
+        rows = await self.conn.execute(
+            select(import_orders.c.outcome, func.count()).where(
+                import_orders.c.batch_id == batch_id).group_by(import_orders.c.outcome))
+        return {str(o): int(n) for o, n in rows}
