@@ -119,9 +119,10 @@ def test_cancellation_is_refused_once_shipped() -> None:
     assert "shipped" in (rules.cancel_refusal(Status.SHIPPED) or "")
 
 
-def test_an_older_or_equal_version_is_stale() -> None:
+def test_an_older_version_is_stale_and_the_same_one_a_repeat() -> None:
     now = datetime(2026, 11, 11, tzinfo=UTC)
-    assert rules.is_stale(now, now)
+    assert not rules.is_stale(now, now) and rules.is_repeat(now, now)
     assert rules.is_stale(now - timedelta(seconds=1), now)
+    assert not rules.is_repeat(None, None)
     assert not rules.is_stale(now + timedelta(seconds=1), now)
     assert not rules.is_stale(None, now) and not rules.is_stale(now, None)

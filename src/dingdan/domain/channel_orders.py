@@ -101,6 +101,11 @@ def cancel_refusal(status: Status) -> str | None:
 
 
 def is_stale(incoming: datetime | None, applied: datetime | None) -> bool:
-    """An incoming version no newer than the one applied (channels without versions never
+    """An incoming version older than the one applied (channels without versions never
     are: each message is their latest word)."""
-    return incoming is not None and applied is not None and incoming <= applied
+    return incoming is not None and applied is not None and incoming < applied
+
+
+def is_repeat(incoming: datetime | None, applied: datetime | None) -> bool:
+    """The very version applied, delivered again (a retry)."""
+    return incoming is not None and incoming == applied

@@ -94,6 +94,8 @@ async def _sync(cmd: ChannelOrder, number: str, uow: UnitOfWork) -> Received:
         known, applied = await uow.channels.applied_version(channel, external_id)
         if rules.is_stale(cmd.version, applied):
             return Received(Arrival.STALE, number)
+        if rules.is_repeat(cmd.version, applied):
+            return Received(Arrival.UNCHANGED, number)
         status = Status(state.status)
         changes: dict[str, dict[str, Any]] = {}
         actions: list[Action] = []

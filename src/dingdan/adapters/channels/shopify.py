@@ -20,6 +20,7 @@ from dingdan.adapters.channels.shops import (
     amount,
     bad,
     district_of,
+    full_name,
     moment,
     payment_method,
     signed,
@@ -55,8 +56,7 @@ def order(channel: str, o: dict[str, Any]) -> ShopOrder:
     currency = text(o.get("currency") or "CNY", 3).upper()
     ship = o.get("shipping_address") or {}
     buyer = o.get("customer") or {}
-    name = text(ship.get("name")) or " ".join(
-        x for x in (text(ship.get("last_name")), text(ship.get("first_name"))) if x)
+    name = text(ship.get("name")) or full_name(ship.get("first_name"), ship.get("last_name"))
     street = " ".join(x for x in (text(ship.get("address1")), text(ship.get("address2"))) if x)
     city = text(ship.get("city"), 64)
     phone = text(ship.get("phone") or o.get("phone") or buyer.get("phone"), 32)
@@ -74,8 +74,7 @@ def order(channel: str, o: dict[str, Any]) -> ShopOrder:
     shipping = sum(amount(s.get("price"), currency, "shipping_lines.price")
                    for s in o.get("shipping_lines") or [] if isinstance(s, dict))
     tax = 0 if o.get("taxes_included") else amount(o.get("total_tax"), currency, "total_tax")
-    customer_name = " ".join(x for x in (text(buyer.get("last_name")),
-                                         text(buyer.get("first_name"))) if x) or name
+    customer_name = full_name(buyer.get("first_name"), buyer.get("last_name")) or name
     gateways = o.get("payment_gateway_names") or []
     draft = OrderDraft(
         channel=channel, external_id=str(o["id"])[:128],

@@ -75,6 +75,18 @@ def moment(value: Any, loc: str, utc_if_naive: bool = False) -> datetime | None:
     return parsed
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def full_name(first: Any, last: Any) -> str:
+    """A person's name from the shops' two fields: ``张`` + ``三`` -> ``张三`` (family name
+    first, no space, for Chinese names); ``Jon`` + ``Doe`` -> ``Jon Doe``."""
+    f, la = text(first, 100), text(last, 100)
+    if _CJK.search(f + la):
+        return la + f
+    return " ".join(x for x in (f, la) if x)
+
+
 _DISTRICT = re.compile(r"^\s*(\S{1,12}?(?:区|县|旗|市))")
 
 

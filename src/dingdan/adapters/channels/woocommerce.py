@@ -21,6 +21,7 @@ from dingdan.adapters.channels.shops import (
     amount,
     bad,
     district_of,
+    full_name,
     moment,
     payment_method,
     signed,
@@ -63,8 +64,7 @@ def order(channel: str, o: dict[str, Any]) -> ShopOrder:
     currency = text(o.get("currency") or "CNY", 3).upper()
     ship = o.get("shipping") or {}
     bill = o.get("billing") or {}
-    name = " ".join(x for x in (text(ship.get("last_name")), text(ship.get("first_name")))
-                    if x)
+    name = full_name(ship.get("first_name"), ship.get("last_name"))
     street = " ".join(x for x in (text(ship.get("address_1")), text(ship.get("address_2")))
                       if x)
     city = text(ship.get("city"), 64)
@@ -85,8 +85,7 @@ def order(channel: str, o: dict[str, Any]) -> ShopOrder:
     tax = 0 if o.get("prices_include_tax") else amount(o.get("total_tax"), currency,
                                                         "total_tax")
     status = text(o.get("status"), 32)
-    buyer = " ".join(x for x in (text(bill.get("last_name")), text(bill.get("first_name")))
-                     if x) or name
+    buyer = full_name(bill.get("first_name"), bill.get("last_name")) or name
     draft = OrderDraft(
         channel=channel, external_id=str(o["id"])[:128],
         customer=Customer(buyer, text(bill.get("phone"), 32) or phone or None,
