@@ -41,6 +41,7 @@ class Call:
     params: dict[str, Any] | None = None
     files: dict[str, Any] | None = None  # a multipart upload (with ``data``, its fields)
     data: dict[str, Any] | None = None
+    content: bytes | None = None  # a raw body (EDI)
 
 
 @dataclass
@@ -493,6 +494,15 @@ async def _shop(ctx: Ctx) -> Call:
         "secret": "shpss_" + ref("S") * 2})
 
 
+async def _edi(ctx: Ctx) -> Call:
+    number = ref("PO")
+    return Call(f"{API}/edi/interchanges", content=(
+        "UNA:+.? 'UNB+UNOC:3+PARTNER:14+DINGDAN:14+261111:0930+IC1'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{number}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{ctx.world.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+IC1'"
+    ).encode())
+
+
 INTAKE: list[Endpoint] = [
     Endpoint("POST", f"{API}/imports", P.ORDER_CREATE, _upload, "import.check"),
     Endpoint("GET", f"{API}/imports", P.ORDER_CREATE, _const(f"{API}/imports")),
@@ -505,6 +515,7 @@ INTAKE: list[Endpoint] = [
              lambda ctx: _batch(ctx, "/discard"), "import.discard"),
     Endpoint("POST", f"{API}/channel-sources", P.SETTINGS_WRITE, _shop, "channel_source.create"),
     Endpoint("GET", f"{API}/channel-sources", P.SETTINGS_WRITE, _const(f"{API}/channel-sources")),
+    Endpoint("POST", f"{API}/edi/interchanges", P.ORDER_CREATE, _edi, "order.place"),
 ]
 
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *INTAKE]

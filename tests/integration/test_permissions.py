@@ -37,6 +37,7 @@ from dingdan.services import (
     audit,
     catalogue,
     channel_orders,
+    edi,
     imports,
     inventory,
     orders,
@@ -209,6 +210,10 @@ INTAKE_CASES: list[UseCase] = [
         _shop(a), w.uows())),
     UseCase("shops.list_shops", P.SETTINGS_WRITE, lambda w, a, _: shops.list_shops(
         w.uows(read_only=True), actor=a)),
+    UseCase("edi.receive_edi", P.ORDER_CREATE, lambda w, a, _: edi.receive_edi(
+        "UNA:+.? 'UNB+UNOC:3+P:14+D:14+261111:0930+R'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{ref('PO')}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{w.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+R'", a, w.uows)),
 ]
 USE_CASES += INTAKE_CASES
 
@@ -223,7 +228,7 @@ NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, channel_orders, imports,
-           shops)
+           shops, edi)
 
 
 def _draft(w: World) -> Any:

@@ -6,7 +6,8 @@
     │   ├── UrlNotAllowed            an outbound URL that reaches an internal address
     │   ├── TemplateInvalid          a template that does not compile, is unsafe, or is
     │   │                            past a bound of the sandbox (size, steps, time)
-    │   └── ImportFileInvalid        an uploaded file that cannot be read as a sheet
+    │   ├── ImportFileInvalid        an uploaded file that cannot be read as a sheet
+    │   └── EdiRejected              an EDI interchange that does not parse (with its CONTRL/997)
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
@@ -73,6 +74,12 @@ class ImportFileInvalid(ValidationFailed):
     """``params["reason"]``: what is wrong with the file as a whole (encoding, size…)."""
 
     code = "IMPORT_FILE_INVALID"
+
+
+class EdiRejected(ValidationFailed):
+    """``params``: ``reason`` and ``acknowledgement`` (the CONTRL or 997 to send back)."""
+
+    code = "EDI_REJECTED"
 
 
 class IllegalTransition(DomainError):

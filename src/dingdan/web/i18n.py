@@ -98,6 +98,10 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
     "SIGNATURE_INVALID": ("Signature not valid", "签名无效",
                           "The message's signature does not verify with this channel's secret.",
                           "消息签名与该渠道的密钥不符。"),
+    "EDI_REJECTED": ("EDI interchange rejected", "EDI 报文被拒收",
+                     "The interchange does not parse: {reason}. params.acknowledgement holds the "
+                     "CONTRL/997 to send back.",
+                     "报文无法解析：{reason}。params.acknowledgement 为应回送的 CONTRL/997。"),
     "IMPORT_FILE_INVALID": ("File not readable", "文件无法读取",
                             "The file cannot be imported: {reason}.",
                             "文件无法导入：{reason}。"),

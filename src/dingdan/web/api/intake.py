@@ -13,8 +13,8 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from dingdan.domain.errors import FieldError, ValidationFailed
+from dingdan.services import edi, shops
 from dingdan.services import imports as svc
-from dingdan.services import shops
 from dingdan.web.deps import ActorDep, ReadUowDep, UowDep, app_settings, uow_factory
 from dingdan.web.errors import problem_responses
 from dingdan.web.fields import Bool, IdPath, Line, Version
@@ -169,3 +169,37 @@ async def connect_shop(body: ShopIn, uow: UowDep, actor: ActorDep) -> dict[str, 
 @router.get("/channel-sources", response_model=list[ShopOut], summary="Connected shops")
 async def list_shops(uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
     return await shops.list_shops(uow, actor=actor)
+
+
+class EdiOrderOut(BaseModel):
+    external_id: str = Field(description="the partner's order number (BGM, BEG)")
+    outcome: str = Field(description="created, updated, unchanged, stale or refused")
+    number: str | None
+    reason: str
+
+
+class EdiOut(BaseModel):
+    format: str = Field(description="edifact or x12")
+    acknowledgements: list[str] = Field(description="per order: the ORDRSP (EDIFACT) or 855 "
+                                                    "(X12) to send back")
+    orders: list[EdiOrderOut]
+
+
+@router.post("/edi/interchanges", response_model=EdiOut,
+             summary="An EDI interchange of purchase orders (EDIFACT ORDERS D.96A or X12 850)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/edifact": {"schema": {"type": "string"}},
+                 "application/edi-x12": {"schema": {"type": "string"}},
+                 "text/plain": {"schema": {"type": "string"}}}}})
+async def edi_interchange(request: Request, actor: ActorDep) -> dict[str, Any]:
+    """Each order lands once (channel ``edi-<sender id>``, the partner's order number); the
+    answer carries the acknowledgements. An interchange that does not parse is a 422
+    ``EDI_REJECTED`` whose ``params.acknowledgement`` is the CONTRL or 997."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # X12 and EDIFACT level A/B are ASCII; UNOC is Latin-1
+    answer = await edi.receive_edi(text, actor, uow_factory(request))
+    return {"format": answer.format, "acknowledgements": answer.acknowledgements,
+            "orders": [vars(o) for o in answer.orders]}
