@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.store.tables import order_lines
@@ -62,14 +64,19 @@ class ChannelRepo:
 
     async def record_version(self, channel: str, external_id: str, number: str,
                              version: datetime | None, now: datetime, known: bool) -> None:
+        """Remember the version applied; two messages racing on a new order both land here
+        once each, the later write winning (an upsert, not a duplicate key)."""
         values = {"order_number": number, "channel_version": version, "updated_at": now}
         if known:
             await self.conn.execute(update(channel_orders).where(
                 channel_orders.c.channel == channel,
                 channel_orders.c.external_id == external_id).values(**values))
-        else:
-            await self.conn.execute(insert(channel_orders).values(
-                channel=channel, external_id=external_id, **values))
+            return
+        dialect = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = dialect(channel_orders).values(channel=channel, external_id=external_id,
+                                              **values)
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["channel", "external_id"], set_=values))
 
     async def replace_lines(self, order_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
         await self.conn.execute(delete(order_lines).where(order_lines.c.order_id == order_id))
