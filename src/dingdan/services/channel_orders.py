@@ -14,7 +14,6 @@ channel's own version) is ignored, so out-of-order deliveries never undo a newer
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,7 @@ from dingdan.domain.permissions import Permission
 from dingdan.services._access import require, require_warehouse
 from dingdan.services.orders import PlaceOrder, _apply_stock, _record, _reserve_all, place_order
 from dingdan.store.orders import OrderState
-from dingdan.store.uow import UnitOfWork
+from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,21 @@ class Received:
     changed: tuple[str, ...] = ()  # the fields a change touched (``lines`` for the lines)
 
 
-async def receive_channel_order(cmd: ChannelOrder,
-                                uows: Callable[[], UnitOfWork]) -> Received:
+async def receive_channel_order(cmd: ChannelOrder, uows: UnitOfWorkFactory) -> Received:
     draft = cmd.draft
     if not draft.external_id:
         raise ValidationFailed(details=[FieldError("external_id", "required",
                                                    "a channel's order needs its id")])
     require(cmd.actor, Permission.ORDER_CREATE, "order", draft.external_id)
-    async with uows() as uow:
+    async with uows(read_only=True) as uow:
         found = await uow.orders.find_existing(None, draft.channel, draft.external_id)
     if found is None:
         if cmd.cancelled:
             return Received(Arrival.UNKNOWN_CANCELLED, None)
         placed = await place_order(PlaceOrder(draft, cmd.actor), uows())
         if placed.created:
+            if not cmd.paid and cmd.version is None:
+                return Received(Arrival.CREATED, placed.number)  # nothing more to apply
             synced = await _sync(cmd, placed.number, uows())
             return Received(Arrival.CREATED, placed.number, synced.changed)
         number = placed.number  # another message of the same order was quicker

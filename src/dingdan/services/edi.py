@@ -7,7 +7,6 @@ interchange that does not parse writes nothing and is answered with CONTRL / 997
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dingdan.adapters.channels import edi
@@ -16,7 +15,7 @@ from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission
 from dingdan.services._access import require
 from dingdan.services.channel_orders import ChannelOrder, receive_channel_order
-from dingdan.store.uow import UnitOfWork
+from dingdan.store.uow import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class EdiAnswer:
     orders: list[EdiOutcome]
 
 
-async def receive_edi(text: str, actor: Actor, uows: Callable[[], UnitOfWork]) -> EdiAnswer:
+async def receive_edi(text: str, actor: Actor, uows: UnitOfWorkFactory) -> EdiAnswer:
     require(actor, Permission.ORDER_CREATE, "edi", None)
     kind = edi.detect(text)
     if kind is None:
@@ -46,8 +45,7 @@ async def receive_edi(text: str, actor: Actor, uows: Callable[[], UnitOfWork]) -
         raise EdiRejected({"reason": exc.reason, "acknowledgement": exc.acknowledgement},
                           ) from None
     outcomes, acks = [], []
-    async with uows() as uow:
-        now = uow.now()
+    now = uows.clock()
     for order in interchange.orders:
         number, outcome, reason = None, "refused", order.problem
         if order.draft is not None:

@@ -13,8 +13,9 @@ server restarted), it is continued by calling :func:`continue_import` again.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -36,7 +37,7 @@ from dingdan.domain.orders import validate_draft
 from dingdan.domain.permissions import Permission
 from dingdan.services._access import require
 from dingdan.services.channel_orders import ChannelOrder, receive_channel_order
-from dingdan.store.uow import UnitOfWork
+from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 MAX_MAPPING = 40
@@ -200,13 +201,21 @@ async def discard_import(batch_id: int, uow: UnitOfWork, *, actor: Actor,
 
 
 CHUNK = 200  # pending orders read at a time
+# Orders received side by side, their outcomes then written (and the progress moved)
+# together: the use cases wait on the database more than they compute, so a few at once keep
+# it busy (measured in bench/README.md). Rows of one order are one order: none share a key.
+PROGRESS_EVERY = 8
 
 
-async def continue_import(batch_id: int, uows: Callable[[], UnitOfWork], *, actor: Actor,
+async def continue_import(batch_id: int, uows: UnitOfWorkFactory, *, actor: Actor,
                           tz: tzinfo) -> dict[str, Any]:
-    """Receive every pending order of an importing batch, then finish it."""
+    """Receive every pending order of an importing batch, then finish it.
+
+    Each order is placed in its own transaction, :data:`PROGRESS_EVERY` at a time; their
+    outcomes and the batch's progress are written after each group. Stopped in between, a run again finds the
+    orders already placed and records them ``unchanged``."""
     require(actor, Permission.ORDER_CREATE, "import_batch", batch_id)
-    async with uows() as uow:
+    async with uows(read_only=True) as uow:
         batch = await uow.imports.get(batch_id)
     if batch is None:
         raise NotFound({"kind": "import", "key": batch_id})
@@ -214,36 +223,48 @@ async def continue_import(batch_id: int, uows: Callable[[], UnitOfWork], *, acto
         return _public(batch)
     after = 0
     while True:
-        async with uows() as uow:
+        async with uows(read_only=True) as uow:
             pending = await uow.imports.orders(batch_id, "pending", after, CHUNK)
         if not pending:
             break
-        for o in pending:
-            after = o["seq"]
-            await _import_one(batch_id, batch["channel"], o, uows, actor, tz)
+        for start in range(0, len(pending), PROGRESS_EVERY):
+            part = pending[start:start + PROGRESS_EVERY]
+            after = part[-1]["seq"]
+            results = await asyncio.gather(*(
+                _import_one(batch["channel"], o, uows, actor, tz) for o in part))
+            await _record_outcomes(uows, batch_id, [(o["seq"], *r)
+                                                    for o, r in zip(part, results, strict=True)])
     async with uows() as uow:
-        done = await _step(uow, batch_id, BatchAction.FINISH, actor, None)
+        finished = await _step(uow, batch_id, BatchAction.FINISH, actor, None)
         await uow.commit()
-    return _public(done)
+    return _public(finished)
 
 
-async def _import_one(batch_id: int, channel: str, o: dict[str, Any],
-                      uows: Callable[[], UnitOfWork], actor: Actor, tz: tzinfo) -> None:
+async def _import_one(channel: str, o: dict[str, Any], uows: UnitOfWorkFactory, actor: Actor,
+                      tz: tzinfo) -> tuple[str, str | None, list[RowError]]:
     rows = tuple(sheet.SheetRow(r["row"], {sheet.Column(c): v for c, v in r["values"].items()})
                  for r in o["sheet_rows"])
     parsed = sheet.group_orders(channel, rows, tz)[0]
-    number, outcome, errors = None, "failed", list(parsed.errors)
-    if parsed.draft is not None:
-        try:
-            received = await receive_channel_order(ChannelOrder(parsed.draft, actor), uows)
-            number, outcome = received.number, received.arrival.value
-        except DomainError as exc:
-            errors = sheet.locate(parsed, exc.details) or [RowError(
-                parsed.rows[0].row, "", exc.code.lower(), str(exc.params.get("reason") or
-                                                              exc.code))]
+    if parsed.draft is None:
+        return "failed", None, list(parsed.errors)
+    try:
+        received = await receive_channel_order(ChannelOrder(parsed.draft, actor), uows)
+    except DomainError as exc:
+        return "failed", None, sheet.locate(parsed, exc.details) or [RowError(
+            parsed.rows[0].row, "", exc.code.lower(),
+            str(exc.params.get("reason") or exc.code))]
+    return received.arrival.value, received.number, []
+
+
+async def _record_outcomes(uows: UnitOfWorkFactory, batch_id: int,
+                           done: list[tuple[int, str, str | None, list[RowError]]]) -> None:
+    if not done:
+        return
     async with uows() as uow:
-        await uow.imports.set_outcome(batch_id, o["seq"], outcome, number,
-                                      [_row_error(e) for e in errors])
-        await uow.imports.count_done(batch_id, 1 if outcome == "created" else 0,
-                                     1 if outcome == "failed" else 0)
+        for seq, outcome, number, errors in done:
+            await uow.imports.set_outcome(batch_id, seq, outcome, number,
+                                          [_row_error(e) for e in errors])
+        await uow.imports.count_done(batch_id, len(done),
+                                     sum(1 for d in done if d[1] == "created"),
+                                     sum(1 for d in done if d[1] == "failed"))
         await uow.commit()

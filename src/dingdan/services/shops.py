@@ -11,7 +11,7 @@ refused out loud.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -23,7 +23,7 @@ from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.permissions import Permission
 from dingdan.services._access import require
 from dingdan.services.channel_orders import ChannelOrder, Received, receive_channel_order
-from dingdan.store.uow import UnitOfWork
+from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
 KINDS: dict[str, ModuleType] = {"shopify": shopify, "woocommerce": woocommerce}
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
@@ -80,11 +80,11 @@ def shop_actor(code: str, kind: str, ip: str | None) -> Actor:
 
 
 async def receive_shop_message(code: str, kind: str, body: bytes,
-                               headers: Mapping[str, str], uows: Callable[[], UnitOfWork],
+                               headers: Mapping[str, str], uows: UnitOfWorkFactory,
                                ip: str | None = None) -> Received | None:
     """Verify and take one webhook delivery of shop ``code``. None: a delivery with no order
     in it (WooCommerce's ping, a topic Dingdan does not take)."""
-    async with uows() as uow:
+    async with uows(read_only=True) as uow:
         source = await uow.channels.source(code)
     adapter = KINDS.get(kind)
     # An unknown shop and a wrong signature answer alike: the codes stay unknown to guessers.

@@ -113,10 +113,10 @@ class ImportRepo:
             .values(**values, version=version + 1))
         return result.rowcount == 1
 
-    async def count_done(self, batch_id: int, created: int, failed: int) -> None:
+    async def count_done(self, batch_id: int, done: int, created: int, failed: int) -> None:
         """Progress of a running import (no version bump: only the import writes it)."""
         await self.conn.execute(update(import_batches).where(import_batches.c.id == batch_id)
-                                .values(done=import_batches.c.done + 1,
+                                .values(done=import_batches.c.done + done,
                                         created=import_batches.c.created + created,
                                         failed=import_batches.c.failed + failed))
 
