@@ -25,7 +25,6 @@ import asyncio
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
-from shop_payloads import body_of, shopify_order, sign  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from dingdan.domain.inventory import MovementKind  # noqa: E402
@@ -48,6 +46,7 @@ from dingdan.store.engine import make_engine  # noqa: E402
 from dingdan.store.migrate import upgrade  # noqa: E402
 from dingdan.store.tables import orders, stock  # noqa: E402
 from dingdan.store.uow import UnitOfWorkFactory  # noqa: E402
+from shop_payloads import body_of, shopify_order, sign  # noqa: E402
 
 PRODUCTS = 200
 TZ = ZoneInfo("Asia/Shanghai")
@@ -121,9 +120,9 @@ async def bench_webhooks(url: str, rate: int, seconds: int) -> dict[str, Any]:
     port = _free_port()
     env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_ENV": "test",
            "DINGDAN_LOG_LEVEL": "WARNING", "DINGDAN_WORKER_IN_PROCESS": "false"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "dingdan.web.main:app", "--factory", "--port",
-         str(port), "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "dingdan.web.main:app", "--factory", "--port",
+        str(port), "--no-access-log", "--log-level", "warning", cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10,
@@ -160,7 +159,7 @@ async def bench_webhooks(url: str, rate: int, seconds: int) -> dict[str, Any]:
             elapsed = time.perf_counter() - start
     finally:
         server.terminate()
-        server.wait(10)
+        await asyncio.wait_for(server.wait(), 10)
     latencies.sort()
     return {"sent": len(bodies), "rate_per_s": round(len(bodies) / elapsed, 1),
             "codes": codes, "p50_ms": round(1000 * statistics.median(latencies), 1),

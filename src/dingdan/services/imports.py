@@ -212,8 +212,8 @@ async def continue_import(batch_id: int, uows: UnitOfWorkFactory, *, actor: Acto
     """Receive every pending order of an importing batch, then finish it.
 
     Each order is placed in its own transaction, :data:`PROGRESS_EVERY` at a time; their
-    outcomes and the batch's progress are written after each group. Stopped in between, a run again finds the
-    orders already placed and records them ``unchanged``."""
+    outcomes and the batch's progress are written after each group. Stopped in between, a
+    run again finds the orders already placed and records them ``unchanged``."""
     require(actor, Permission.ORDER_CREATE, "import_batch", batch_id)
     async with uows(read_only=True) as uow:
         batch = await uow.imports.get(batch_id)
