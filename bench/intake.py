@@ -127,12 +127,14 @@ async def bench_webhooks(url: str, rate: int, seconds: int) -> dict[str, Any]:
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10,
                                      limits=httpx.Limits(max_connections=64)) as client:
-            for _ in range(100):
+            for _ in range(600):
                 try:
                     if (await client.get("/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the server did not start within 60 s")
             bodies = []
             for i in range(rate * seconds):
                 body = body_of(shopify_order(10**12 + i, f"B-{i % PRODUCTS:04d}"))
@@ -176,8 +178,16 @@ async def main() -> None:
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dingdan-intake-bench-"))
     sqlite_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    print("import, SQLite:", await bench_import(sqlite_url, a.rows), flush=True)
-    if a.pg:
+    if a.rows:
+        print("import, SQLite:", await bench_import(sqlite_url, a.rows), flush=True)
+    else:  # webhooks only: the catalogue they order from
+        await asyncio.to_thread(upgrade, sqlite_url)
+        engine = make_engine(sqlite_url)
+        try:
+            await seed(UnitOfWorkFactory(engine), 10_000)
+        finally:
+            await engine.dispose()
+    if a.pg and a.rows:
         import psycopg
         from sqlalchemy.engine import make_url
 

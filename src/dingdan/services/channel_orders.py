@@ -73,8 +73,14 @@ async def receive_channel_order(cmd: ChannelOrder, uows: UnitOfWorkFactory) -> R
             return Received(Arrival.UNKNOWN_CANCELLED, None)
         placed = await place_order(PlaceOrder(draft, cmd.actor), uows())
         if placed.created:
-            if not cmd.paid and cmd.version is None:
-                return Received(Arrival.CREATED, placed.number)  # nothing more to apply
+            if not cmd.paid:  # placed from this very message: only its version to remember
+                if cmd.version is not None:
+                    async with uows() as uow:
+                        await uow.channels.record_version(
+                            draft.channel, draft.external_id, placed.number, cmd.version,
+                            uow.now(), known=False)
+                        await uow.commit()
+                return Received(Arrival.CREATED, placed.number)
             synced = await _sync(cmd, placed.number, uows())
             return Received(Arrival.CREATED, placed.number, synced.changed)
         number = placed.number  # another message of the same order was quicker
