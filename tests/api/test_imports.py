@@ -195,7 +195,7 @@ async def test_a_zip_bomb_posing_as_xlsx_is_refused_before_it_is_unpacked(
     assert "MB" in body["params"]["reason"] or "zip bomb" in body["params"]["reason"]
 
 
-async def test_a_column_mapping_names_the_files_own_headers(
+async def test_a_column_mapping_names_the_files_own_headers_and_is_kept_per_source(
         app_client: httpx.AsyncClient, channel: str) -> None:
     cat = await seed_catalogue(app_client, {"A": 5})
     header = "Nr,Empfänger,Tel,Prov,Stadt,Bezirk,Strasse,Artikel,Menge\n"
@@ -207,6 +207,14 @@ async def test_a_column_mapping_names_the_files_own_headers(
     r = await upload(app_client, content, channel, mapping=mapping)
     assert r.status_code == 201, r.text
     assert (r.json()["order_count"], r.json()["bad_rows"]) == (1, 0)
+    # saved for the source: its next file is read the same way without the mapping
+    r = await upload(app_client, content.replace(b"M1,", b"M2,"), channel)
+    assert r.status_code == 201, r.text
+    assert (r.json()["order_count"], r.json()["bad_rows"]) == (1, 0)
+    # another source has no such mapping
+    await refused(app_client, "POST", "/api/v1/imports", 422, "IMPORT_FILE_INVALID",
+                  data={"channel": channel + "-b"},
+                  files={"file": ("o.csv", content, "text/csv")})
 
 
 async def test_a_discarded_batch_cannot_be_imported(app_client: httpx.AsyncClient,

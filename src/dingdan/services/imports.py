@@ -53,7 +53,8 @@ class CheckImport:
     content: bytes
     actor: Actor
     tz: tzinfo  # for dates in the sheet without an offset
-    mapping: Mapping[str, str] = field(default_factory=dict)  # column -> the file's header
+    # column -> the file's header; saved for the channel, and used when none is given
+    mapping: Mapping[str, str] = field(default_factory=dict)
     partial: bool = False  # import the good orders even if some rows are bad
 
 
@@ -76,15 +77,18 @@ async def check_import(cmd: CheckImport, uow: UnitOfWork) -> dict[str, Any]:
         errors.add("mapping", "too_many", f"at most {MAX_MAPPING} columns")
     errors.raise_if_any()
     found = read_sheet(cmd.filename, cmd.content, sheet.MAX_ROWS)
-    columns, header_errors = sheet.find_columns(found.header, cmd.mapping)
-    if header_errors:
-        raise ImportFileInvalid({"reason": "columns are missing"}, [
-            FieldError(f"rows.{e.row}.{e.column}", e.code, e.message) for e in header_errors])
-    rows = sheet.sheet_rows(found.rows, columns)
-    if not rows:
-        raise ImportFileInvalid({"reason": "the file has a header but no rows"})
-    orders = sheet.group_orders(cmd.channel, rows, cmd.tz)
     async with uow:
+        # Without a mapping given, the source's sheets are read as its last one was.
+        mapping = dict(cmd.mapping) or await uow.imports.mapping(cmd.channel)
+        columns, header_errors = sheet.find_columns(found.header, mapping)
+        if header_errors:
+            raise ImportFileInvalid({"reason": "columns are missing"}, [
+                FieldError(f"rows.{e.row}.{e.column}", e.code, e.message)
+                for e in header_errors])
+        rows = sheet.sheet_rows(found.rows, columns)
+        if not rows:
+            raise ImportFileInvalid({"reason": "the file has a header but no rows"})
+        orders = sheet.group_orders(cmd.channel, rows, cmd.tz)
         catalogue = await uow.catalogue.items(
             {ln.sku for o in orders if o.draft for ln in o.draft.lines})
         stored = []
@@ -110,6 +114,8 @@ async def check_import(cmd: CheckImport, uow: UnitOfWork) -> dict[str, Any]:
                       done=0, created=0, failed=0, version=1, created_by=cmd.actor.label,
                       created_at=now, updated_at=now)
         batch_id = await uow.imports.add(values, stored)
+        if cmd.mapping:
+            await uow.imports.save_mapping(cmd.channel, cmd.mapping, cmd.actor.label, now)
         await uow.audit.record(cmd.actor, "import.check", "import_batch", batch_id, None, {
             "channel": cmd.channel, "filename": values["filename"], "rows": len(rows),
             "orders": len(orders), "bad_rows": len(bad_rows)})

@@ -18,6 +18,7 @@ from dingdan.store.tables_intake import (
     channel_orders,
     channel_sources,
     import_batches,
+    import_mappings,
     import_orders,
 )
 
@@ -140,3 +141,16 @@ class ImportRepo:
             select(import_orders.c.outcome, func.count()).where(
                 import_orders.c.batch_id == batch_id).group_by(import_orders.c.outcome))
         return {str(o): int(n) for o, n in rows}
+
+    async def mapping(self, channel: str) -> dict[str, str]:
+        row = (await self.conn.execute(select(import_mappings.c.mapping).where(
+            import_mappings.c.channel == channel))).first()
+        return dict(row[0]) if row else {}
+
+    async def save_mapping(self, channel: str, mapping: Mapping[str, str], actor: str,
+                           now: datetime) -> None:
+        values = {"mapping": dict(mapping), "updated_by": actor, "updated_at": now}
+        dialect = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        await self.conn.execute(dialect(import_mappings).values(channel=channel, **values)
+                                .on_conflict_do_update(index_elements=["channel"],
+                                                       set_=values))

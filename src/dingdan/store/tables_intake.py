@@ -83,3 +83,13 @@ import_orders = Table(
     Column("errors", Json, nullable=False),
     PrimaryKeyConstraint("batch_id", "seq"),
 )
+
+# The column mapping last used for a channel's sheets (column -> the file's header), so the
+# next file from the same source is read the same way without giving it again.
+import_mappings = Table(
+    "import_mappings", metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("mapping", Json, nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    ts("updated_at", False),
+)

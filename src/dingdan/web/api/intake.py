@@ -83,7 +83,8 @@ class ShopOut(BaseModel):
     active: bool
 
 
-def _mapping(raw: str | None) -> dict[str, str]:
+def parse_mapping(raw: str | None) -> dict[str, str]:
+    """The mapping form field: a JSON object of column -> header (empty: none given)."""
     if not raw:
         return {}
     try:
@@ -118,7 +119,7 @@ async def upload(request: Request, uow: UowDep, actor: ActorDep,
     content = await read_upload(file, app_settings(request).max_upload_bytes)
     return await svc.check_import(svc.CheckImport(
         channel.strip(), (file.filename or "upload")[:200], content, actor, _tz(request),
-        _mapping(mapping), partial), uow)
+        parse_mapping(mapping), partial), uow)
 
 
 @router.get("/imports", response_model=list[ImportOut], summary="Recent imports")

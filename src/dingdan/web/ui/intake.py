@@ -31,6 +31,7 @@ from dingdan.services import imports as svc
 from dingdan.services.catalogue import ProductQuery
 from dingdan.services.orders import PlaceOrder, place_order
 from dingdan.services.queries import ListQuery
+from dingdan.web.api.intake import parse_mapping
 from dingdan.web.deps import app_settings
 from dingdan.web.fields import IdPath
 from dingdan.web.i18n import field_message
@@ -60,12 +61,14 @@ async def imports_page(request: Request, actor: PageActor) -> Response:
 async def upload(request: Request, actor: PageActor,
                  file: Annotated[UploadFile, File()],
                  channel: Annotated[str, Form(max_length=32)] = "csv",
-                 partial: Annotated[str | None, Form(max_length=8)] = None) -> Response:
+                 partial: Annotated[str | None, Form(max_length=8)] = None,
+                 mapping: Annotated[str | None, Form(max_length=4000)] = None) -> Response:
     content = await file.read(app_settings(request).max_upload_bytes + 1)
     try:
         batch = await svc.check_import(svc.CheckImport(
             channel.strip() or "csv", (file.filename or "upload")[:200], content, actor,
-            _tz(request), partial=partial is not None), write_uow(request))
+            _tz(request), parse_mapping(mapping), partial=partial is not None),
+            write_uow(request))
     except DomainError as exc:
         return error_response(request, exc, actor)
     return redirect(request, f"/imports/{batch['id']}")

@@ -24,6 +24,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "import.partial": ("有错误行时仍导入正确的订单",
                        "Import the good orders even if some rows are bad"),
     "import.check": ("上传并检查", "Upload and check"),
+    "import.mapping": ("列对应（可选，JSON；按渠道保存）",
+                       "Column mapping (optional, JSON; kept per channel)"),
     "import.rows": ("行数", "Rows"),
     "import.orders": ("订单数", "Orders"),
     "import.bad_rows": ("错误行", "Bad rows"),

@@ -7,7 +7,8 @@ Create Date: 2026-12-02
 Orders from every channel (issue 10), ``dingdan.store.tables_intake``: ``channel_sources``
 (shops that send orders by webhook, with the secret they sign with), ``channel_orders`` (the
 channel's own version last applied to each of its orders, so an older message never undoes
-a newer one), ``import_batches`` and ``import_orders`` (sheet imports, checked row by row).
+a newer one), ``import_batches`` and ``import_orders`` (sheet imports, checked row by row),
+``import_mappings`` (the column mapping last used per channel).
 """
 
 from __future__ import annotations
@@ -80,9 +81,17 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_import_orders_batch_id_import_batches')),
     sa.PrimaryKeyConstraint('batch_id', 'seq', name=op.f('pk_import_orders'))
     )
+    op.create_table('import_mappings',
+    sa.Column('channel', sa.String(length=32), nullable=False),
+    sa.Column('mapping', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_by', sa.String(length=120), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('channel', name=op.f('pk_import_mappings'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('import_mappings')
     op.drop_table('import_orders')
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
         batch_op.drop_index('ix_import_batches_created')
