@@ -503,6 +503,18 @@ async def _edi(ctx: Ctx) -> Call:
     ).encode())
 
 
+async def _shipped_edi(ctx: Ctx) -> Call:
+    from dingdan.services import edi
+
+    sent = (await _edi(ctx)).content
+    assert sent is not None
+    answer = await edi.receive_edi(sent.decode(), SYSTEM, ctx.uows)
+    number = answer.orders[0].number
+    assert number is not None, answer
+    await ctx.world.drive(number, Status.SHIPPED)
+    return Call(f"{API}/orders/{number}/ship-notice")
+
+
 INTAKE: list[Endpoint] = [
     Endpoint("POST", f"{API}/imports", P.ORDER_CREATE, _upload, "import.check"),
     Endpoint("GET", f"{API}/imports", P.ORDER_CREATE, _const(f"{API}/imports")),
@@ -516,6 +528,7 @@ INTAKE: list[Endpoint] = [
     Endpoint("POST", f"{API}/channel-sources", P.SETTINGS_WRITE, _shop, "channel_source.create"),
     Endpoint("GET", f"{API}/channel-sources", P.SETTINGS_WRITE, _const(f"{API}/channel-sources")),
     Endpoint("POST", f"{API}/edi/interchanges", P.ORDER_CREATE, _edi, "order.place"),
+    Endpoint("GET", f"{API}/orders/{{number}}/ship-notice", P.ORDER_READ, _shipped_edi),
 ]
 
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *INTAKE]

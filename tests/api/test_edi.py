@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 import httpx
-from api_support import refused
+from api_support import place, refused, walk
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange
 
@@ -130,3 +130,37 @@ async def test_an_interchange_that_does_not_parse_gets_contrl_or_997_and_writes_
     problem = await refused(app_client, "POST", URL, 422, "EDI_REJECTED",
                             content=b"<order>not EDI</order>")
     assert "neither" in problem["params"]["reason"]
+
+
+async def test_a_shipped_edi_order_has_its_desadv_or_856(app_client: httpx.AsyncClient) -> None:
+    cat = await seed_catalogue(app_client, {"A": 10})
+    sku = cat["skus"]["A"]
+    sender, number = ref("P"), ref("PO")
+    answer = (await app_client.post(URL, content=orders_d96a(sender, number, sku).encode())
+              ).json()
+    order_no = answer["orders"][0]["number"]
+    notice_url = f"/api/v1/orders/{order_no}/ship-notice"
+    await refused(app_client, "GET", notice_url, 409, "ILLEGAL_TRANSITION")  # not shipped
+    await walk(app_client, order_no, "shipped")
+    notice = (await app_client.get(notice_url)).json()
+    assert notice["format"] == "edifact"
+    segs = segments(notice["message"])
+    assert ("BGM", ["351", order_no, "9"]) in segs
+    assert ("RFF", [["ON", number]]) in segs and ("RFF", [["CN", "SF1234567890"]]) in segs
+    assert ("LIN", ["1", "", [sku, "SA"]]) in segs and ("QTY", [["12", "2"]]) in segs
+    assert notice["message"].startswith(f"UNB+UNOC:3+DINGDAN:14+{sender}:14+")  # to the partner
+
+    x_sender, x_number = ref("X")[:15], ref("PO")
+    answer = (await app_client.post(URL, content=x12_850(x_sender, x_number, sku).encode())
+              ).json()
+    x_order = answer["orders"][0]["number"]
+    await walk(app_client, x_order, "shipped")
+    notice = (await app_client.get(f"/api/v1/orders/{x_order}/ship-notice")).json()
+    assert notice["format"] == "x12"
+    msg = notice["message"]
+    assert "ST*856*0001" in msg and f"PRF*{x_number}" in msg and f"LIN**SK*{sku}" in msg
+    assert "REF*CN*SF1234567890" in msg and "SN1**3*EA" in msg
+
+    plain = await place(app_client, [(sku, 1)])  # an API order has no ship notice
+    await refused(app_client, "GET", f"/api/v1/orders/{plain['number']}/ship-notice", 404,
+                  "NOT_FOUND")

@@ -188,6 +188,18 @@ def _shop(a: Actor) -> shops.ConnectShop:
                              "wc_secret_" + ref("S"), a)
 
 
+async def _shipped_edi(w: World) -> str:
+    answer = await edi.receive_edi(
+        "UNA:+.? 'UNB+UNOC:3+P:14+D:14+261111:0930+R'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{ref('PO')}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{w.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+R'", SYSTEM,
+        w.uows)
+    number = answer.orders[0].number
+    assert number is not None
+    await w.drive(number, Status.SHIPPED)
+    return number
+
+
 INTAKE_CASES: list[UseCase] = [
     UseCase("channel_orders.receive_channel_order", P.ORDER_CREATE,
             lambda w, a, _: channel_orders.receive_channel_order(
@@ -214,6 +226,8 @@ INTAKE_CASES: list[UseCase] = [
         "UNA:+.? 'UNB+UNOC:3+P:14+D:14+261111:0930+R'UNH+1+ORDERS:D:96A:UN'"
         f"BGM+220+{ref('PO')}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
         f"COM+13800138000:TE'LIN+1++{w.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+R'", a, w.uows)),
+    UseCase("edi.ship_notice", P.ORDER_READ, lambda w, a, n: edi.ship_notice(
+        n, w.uows(read_only=True), actor=a), _shipped_edi),
 ]
 USE_CASES += INTAKE_CASES
 

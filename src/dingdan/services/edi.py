@@ -3,6 +3,7 @@ received once through ``services.channel_orders`` (channel ``edi-<sender id>``),
 acknowledgement out — ORDRSP / 855 saying, per order, accepted or not and why. An
 interchange that does not parse writes nothing and is answered with CONTRL / 997
 (``EdiRejected``: a 422 whose ``params.acknowledgement`` is the message to send back).
+Once such an order ships, :func:`ship_notice` gives its DESADV / 856.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dingdan.adapters.channels import edi
-from dingdan.domain.errors import DomainError, EdiRejected
+from dingdan.domain.errors import DomainError, EdiRejected, IllegalTransition, NotFound
 from dingdan.domain.events import Actor
 from dingdan.domain.permissions import Permission
-from dingdan.services._access import require
+from dingdan.services._access import require, visible_order
 from dingdan.services.channel_orders import ChannelOrder, receive_channel_order
-from dingdan.store.uow import UnitOfWorkFactory
+from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,28 @@ async def receive_edi(text: str, actor: Actor, uows: UnitOfWorkFactory) -> EdiAn
                     if kind == "edifact" else
                     edi.x12_855(interchange.envelope, order.external_id, accepted, reason, now))
     return EdiAnswer(kind, acks, outcomes)
+
+
+async def ship_notice(number: str, uow: UnitOfWork, *, actor: Actor) -> dict[str, str]:
+    """The advance ship notice of a shipped EDI order, in the syntax its partner ordered in:
+    DESADV (EDIFACT) or 856 (X12). For the partner's gateway to send, e.g. on the
+    ``order.shipped`` webhook."""
+    require(actor, Permission.ORDER_READ, "order", number)
+    async with uow:
+        state = await visible_order(uow, number, actor)
+        order = await uow.orders.get(number)
+        now = uow.now()
+    assert order is not None
+    custom = order.get("custom_fields") or {}
+    syntax, partner = custom.get("edi_syntax"), custom.get("edi_partner")
+    if syntax not in ("edifact", "x12") or not partner:
+        raise NotFound({"kind": "ship_notice", "key": number})  # not an EDI partner's order
+    if state.fulfillment_status == "unfulfilled" or not order.get("shipped_at"):
+        raise IllegalTransition({"action": "ship_notice", "status": state.status,
+                                 "reason": "the order has not shipped"})
+    shipped = edi.Shipped(str(partner), order["external_id"] or number, number,
+                          order["carrier"] or "", order["tracking_number"] or "",
+                          order["shipped_at"], [(ln["sku"], ln["quantity"])
+                                                for ln in order["lines"]])
+    message = edi.desadv(shipped, now) if syntax == "edifact" else edi.x12_856(shipped, now)
+    return {"format": syntax, "message": message}

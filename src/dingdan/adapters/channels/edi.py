@@ -72,16 +72,17 @@ def channel_of(sender: str) -> str:
     return ("edi-" + re.sub(r"[^a-z0-9_-]+", "-", sender.lower()).strip("-"))[:32]
 
 
-def _draft(channel: str, external_id: str, name: str, phone: str, street: str, city: str,
-           province: str, postcode: str, country: str, currency: str,
+def _draft(syntax: str, partner: str, external_id: str, name: str, phone: str, street: str,
+           city: str, province: str, postcode: str, country: str, currency: str,
            lines: list[LineDraft], placed_at: datetime | None) -> OrderDraft:
     return OrderDraft(
-        channel=channel, external_id=external_id[:128],
+        channel=channel_of(partner), external_id=external_id[:128],
         customer=Customer(name[:200], phone or None),
         shipping_address=Address(name[:200], phone, province[:64], city[:64],
                                  district_of(street, city)[:64], street[:400],
                                  postcode[:16] or None, (country or "CN")[:2].upper()),
-        lines=tuple(lines), currency=currency, placed_at=placed_at)
+        lines=tuple(lines), currency=currency, placed_at=placed_at,
+        custom_fields={"edi_syntax": syntax, "edi_partner": partner})
 
 
 def _date(value: str) -> datetime | None:
@@ -123,7 +124,7 @@ def parse_edifact(text: str) -> Interchange:
     for message in messages[:MAX_MESSAGES]:
         if message.type != "ORDERS":
             continue
-        orders.append(_edifact_order(channel_of(envelope.sender), message.segments))
+        orders.append(_edifact_order(envelope.sender, message.segments))
     return Interchange("edifact", envelope, orders)
 
 
@@ -136,7 +137,7 @@ def _unb_guess(text: str) -> Envelope:
     return Envelope(*(m.groups() if m else ("", "", "")))
 
 
-def _edifact_order(channel: str, segments: Sequence[Any]) -> EdiOrder:
+def _edifact_order(partner: str, segments: Sequence[Any]) -> EdiOrder:
     number = name = phone = street = city = province = postcode = country = ""
     currency, placed_at, lines = "CNY", None, []
     sku, qty, price = "", 0, None
@@ -176,8 +177,8 @@ def _edifact_order(channel: str, segments: Sequence[Any]) -> EdiOrder:
     close_line()
     if not number:
         return EdiOrder("", None, "BGM names no order number")
-    return EdiOrder(number, _draft(channel, number, name, phone, street, city, province,
-                                   postcode, country, currency, lines, placed_at))
+    return EdiOrder(number, _draft("edifact", partner, number, name, phone, street, city,
+                                   province, postcode, country, currency, lines, placed_at))
 
 
 def _int(text: str) -> int:
@@ -248,7 +249,7 @@ def parse_x12(text: str) -> Interchange:
         envelope = Envelope(isa[6].strip(), isa[8].strip(), isa[13].strip())
         if segments[-1][0] != "IEA":
             raise ValueError("the interchange does not end with IEA")
-        orders = [_x12_order(channel_of(envelope.sender), body, component)
+        orders = [_x12_order(envelope.sender, body, component)
                   for body in _transactions(segments, "850")]
     except (ValueError, IndexError) as exc:
         guess = _isa_guess(text)
@@ -277,7 +278,7 @@ def _transactions(segments: list[list[str]], kind: str) -> Iterator[list[list[st
             body.append(seg)
 
 
-def _x12_order(channel: str, body: list[list[str]], component: str) -> EdiOrder:
+def _x12_order(partner: str, body: list[list[str]], component: str) -> EdiOrder:
     def el(seg: list[str], i: int) -> str:
         return seg[i].strip() if i < len(seg) else ""
 
@@ -309,8 +310,8 @@ def _x12_order(channel: str, body: list[list[str]], component: str) -> EdiOrder:
                                    parse_amount(el(seg, 4), currency) if el(seg, 4) else None))
     if not number:
         return EdiOrder("", None, "BEG names no purchase order number")
-    return EdiOrder(number, _draft(channel, number, name, phone, street, city, province,
-                                   postcode, country, currency, lines, placed_at))
+    return EdiOrder(number, _draft("x12", partner, number, name, phone, street, city,
+                                   province, postcode, country, currency, lines, placed_at))
 
 
 def _x12(envelope: Envelope, group: str, sets: list[list[str]], now: datetime,
@@ -348,3 +349,48 @@ def x12_997(envelope: Envelope, reason: str, now: datetime | None = None) -> str
             ["AK5", "R", "5"], ["AK9", "R", "1", "1", "0"]]
     body.append(["SE", str(len(body) + 1), "0001"])
     return _x12(envelope, "FA", body, now, envelope.reference or "0")
+
+
+# --- advance ship notices -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """What a ship notice says: the partner's order, the parcel, and what is in it."""
+
+    partner: str  # the partner's id (the sender of its orders)
+    order_number: str  # the partner's purchase order number
+    shipment: str  # Dingdan's order number, as the shipment's id
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: list[tuple[str, int]]  # (sku, quantity)
+
+
+def desadv(s: Shipped, now: datetime) -> str:
+    """DESADV (D.96A): ``BGM+351`` (despatch advice), the despatch date, the order
+    (``RFF+ON``), the carrier and its tracking number (``TDT``, ``RFF+CN``), the lines."""
+    segs: list[tuple[str, ...]] = [
+        ("BGM", "351", s.shipment, "9"), ("DTM", f"11:{s.shipped_at:%Y%m%d}:102"),
+        ("RFF", f"ON:{s.order_number}"), ("TDT", "20", "", "", "", f"{s.carrier}::ZZZ"),
+        ("RFF", f"CN:{s.tracking_number}"), ("CPS", "1")]
+    for i, (sku, qty) in enumerate(s.lines, start=1):
+        segs += [("LIN", str(i), "", f"{sku}:SA"), ("QTY", f"12:{qty}")]
+    return _edifact(segs, Envelope(s.partner, "DINGDAN", s.shipment[-14:]), "DESADV",
+                    s.shipment[-14:], now)
+
+
+def x12_856(s: Shipped, now: datetime) -> str:
+    """856: ``BSN`` (the shipment), the shipment level with the carrier and tracking number
+    (``TD5``, ``REF*CN``), the order level (``PRF``), an item level per line (``LIN``,
+    ``SN1``)."""
+    body = [["ST", "856", "0001"],
+            ["BSN", "00", s.shipment, f"{s.shipped_at:%Y%m%d}", f"{s.shipped_at:%H%M}"],
+            ["HL", "1", "", "S"], ["TD5", "", "2", s.carrier],
+            ["REF", "CN", s.tracking_number], ["DTM", "011", f"{s.shipped_at:%Y%m%d}"],
+            ["HL", "2", "1", "O"], ["PRF", s.order_number]]
+    for i, (sku, qty) in enumerate(s.lines, start=3):
+        body += [["HL", str(i), "2", "I"], ["LIN", "", "SK", sku], ["SN1", "", str(qty), "EA"]]
+    body += [["CTT", str(len(s.lines))]]
+    body.append(["SE", str(len(body) + 1), "0001"])
+    return _x12(Envelope(s.partner, "DINGDAN", ""), "SH", body, now,
+                re.sub(r"\D", "", s.shipment) or "1")

@@ -204,3 +204,15 @@ async def edi_interchange(request: Request, actor: ActorDep) -> dict[str, Any]:
     answer = await edi.receive_edi(text, actor, uow_factory(request))
     return {"format": answer.format, "acknowledgements": answer.acknowledgements,
             "orders": [vars(o) for o in answer.orders]}
+
+
+class ShipNoticeOut(BaseModel):
+    format: str = Field(description="edifact (DESADV) or x12 (856)")
+    message: str
+
+
+@router.get("/orders/{number}/ship-notice", response_model=ShipNoticeOut,
+            responses=problem_responses(404, 409),
+            summary="The advance ship notice (DESADV / 856) of a shipped EDI order")
+async def ship_notice(number: str, uow: ReadUowDep, actor: ActorDep) -> dict[str, str]:
+    return await edi.ship_notice(number, uow, actor=actor)
