@@ -227,3 +227,15 @@ async def test_a_discarded_batch_cannot_be_imported(app_client: httpx.AsyncClien
     r = await app_client.post(f"/api/v1/imports/{batch['id']}/run")
     assert_problem(r, 409, "ILLEGAL_TRANSITION")
     assert await db_state(app_client) == before
+
+
+async def test_a_sheet_may_be_larger_than_other_bodies_but_not_unbounded(
+        app_client: httpx.AsyncClient, channel: str) -> None:
+    # 2 MB, past the 1 MiB of other bodies: read and judged (too many rows), not refused unread
+    many = HEADER.encode() + b"A1,x,x,x,x,x,x,x,1\n" * 110_000
+    body = await refused(app_client, "POST", "/api/v1/imports", 422, "IMPORT_FILE_INVALID",
+                         data={"channel": channel}, files={"file": ("o.csv", many, "text/csv")})
+    assert "more than 20000 rows" in body["params"]["reason"]
+    huge = b"x" * (21 << 20)  # past DINGDAN_MAX_UPLOAD_BYTES (20 MiB)
+    await refused(app_client, "POST", "/api/v1/imports", 413, "PAYLOAD_TOO_LARGE",
+                  data={"channel": channel}, files={"file": ("o.csv", huge, "text/csv")})
