@@ -112,10 +112,13 @@ async def test_loading_the_demo_again_adds_nothing(demo: _Demo) -> None:
 
 async def test_the_demo_has_a_sheet_import_and_a_connected_shop(demo: _Demo) -> None:
     assert "A sheet import placed 5 orders" in demo.report
-    rows = await demo.rows(select(import_batches))
+    rows = await demo.rows(select(import_batches).where(
+        import_batches.c.channel == "demo-sheet"))
     assert [(b["status"], b["order_count"], b["bad_rows"], b["created"]) for b in rows] == [
         ("completed", 6, 1, 5)]
-    assert [r["code"] for r in await demo.rows(select(channel_sources))] == ["shopify-demo"]
+    shop = await demo.rows(select(channel_sources).where(
+        channel_sources.c.code == "shopify-demo"))
+    assert [(r["kind"], r["active"]) for r in shop] == [("shopify", True)]
 
 
 async def test_reserved_stock_equals_the_open_orders_lines(demo: _Demo) -> None:

@@ -97,6 +97,12 @@ class ImportRepo:
                                     [{**o, "batch_id": batch_id} for o in orders])
         return batch_id
 
+    async def any_of(self, channel: str) -> bool:
+        """Whether some batch of this channel was ever uploaded."""
+        row = (await self.conn.execute(select(import_batches.c.id).where(
+            import_batches.c.channel == channel).limit(1))).first()
+        return row is not None
+
     async def get(self, batch_id: int) -> dict[str, Any] | None:
         row = (await self.conn.execute(select(import_batches)
                                        .where(import_batches.c.id == batch_id))).first()

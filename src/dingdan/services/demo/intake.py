@@ -40,7 +40,7 @@ async def load_intake(uows: UnitOfWorkFactory, agent: Actor, manager: Actor) -> 
     """Make what is missing; the number of orders the import placed."""
     async with uows(read_only=True) as uow:
         has_shop = await uow.channels.source(SHOP) is not None
-        has_batch = any(b["channel"] == CHANNEL for b in await uow.imports.page(50))
+        has_batch = await uow.imports.any_of(CHANNEL)
     if not has_shop:
         await shops.connect_shop(shops.ConnectShop(
             SHOP, "shopify", "Shopify 海外店（演示）", "shpss_demo_" + "0" * 24, manager), uows())
