@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     portal_link_keys: list[SecretStr] = Field(default_factory=list)
     portal_limit_per_address: str = "30/minute;300/hour"  # proofs of ownership tried
     portal_limit_per_order: str = "5/minute;20/hour"  # failed proofs on one order number
+    # Order imports (issue 10): an uploaded sheet may be larger than other bodies.
+    max_upload_bytes: int = 20 << 20
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

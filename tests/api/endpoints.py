@@ -39,6 +39,9 @@ class Call:
     url: str
     json: Any = None
     params: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None  # a multipart upload (with ``data``, its fields)
+    data: dict[str, Any] | None = None
+    content: bytes | None = None  # a raw body (EDI)
 
 
 @dataclass
@@ -553,7 +556,75 @@ REVIEW: list[Endpoint] = [
              "order.run_rules"),
 ]
 
-ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW]
+
+# --- intake: sheet imports, connected shops (issue 10) ----------------------------------------
+
+
+def _sheet(ctx: Ctx) -> bytes:
+    return ("order_id,recipient,phone,province,city,district,street,sku,quantity\n"
+            f"{ref('IMP')},张伟,13800138000,上海市,上海市,浦东新区,世纪大道 1 号,"
+            f"{ctx.world.sku},1\n").encode()
+
+
+async def _upload(ctx: Ctx) -> Call:
+    return Call(f"{API}/imports", files={"file": ("orders.csv", _sheet(ctx), "text/csv")},
+                data={"channel": "csv-perm"})
+
+
+async def _batch(ctx: Ctx, suffix: str = "") -> Call:
+    from zoneinfo import ZoneInfo
+
+    from dingdan.services import imports
+
+    batch = await imports.check_import(imports.CheckImport(
+        "csv-perm", "orders.csv", _sheet(ctx), SYSTEM, ZoneInfo("Asia/Shanghai")), ctx.uows())
+    return Call(f"{API}/imports/{batch['id']}{suffix}")
+
+
+async def _shop(ctx: Ctx) -> Call:
+    return Call(f"{API}/channel-sources", json={
+        "code": ref("shop").lower(), "kind": "shopify", "name": "Shopify 店",
+        "secret": "shpss_" + ref("S") * 2})
+
+
+async def _edi(ctx: Ctx) -> Call:
+    number = ref("PO")
+    return Call(f"{API}/edi/interchanges", content=(
+        "UNA:+.? 'UNB+UNOC:3+PARTNER:14+DINGDAN:14+261111:0930+IC1'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{number}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{ctx.world.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+IC1'"
+    ).encode())
+
+
+async def _shipped_edi(ctx: Ctx) -> Call:
+    from dingdan.services import edi
+
+    sent = (await _edi(ctx)).content
+    assert sent is not None
+    answer = await edi.receive_edi(sent.decode(), SYSTEM, ctx.uows)
+    number = answer.orders[0].number
+    assert number is not None, answer
+    await ctx.world.drive(number, Status.SHIPPED)
+    return Call(f"{API}/orders/{number}/ship-notice")
+
+
+INTAKE: list[Endpoint] = [
+    Endpoint("POST", f"{API}/imports", P.ORDER_CREATE, _upload, "import.check"),
+    Endpoint("GET", f"{API}/imports", P.ORDER_CREATE, _const(f"{API}/imports")),
+    Endpoint("GET", f"{API}/imports/{{batch_id}}", P.ORDER_CREATE, _batch),
+    Endpoint("GET", f"{API}/imports/{{batch_id}}/report", P.ORDER_CREATE,
+             lambda ctx: _batch(ctx, "/report")),
+    Endpoint("POST", f"{API}/imports/{{batch_id}}/run", P.ORDER_CREATE,
+             lambda ctx: _batch(ctx, "/run"), "import.import"),
+    Endpoint("POST", f"{API}/imports/{{batch_id}}/discard", P.ORDER_CREATE,
+             lambda ctx: _batch(ctx, "/discard"), "import.discard"),
+    Endpoint("POST", f"{API}/channel-sources", P.SETTINGS_WRITE, _shop, "channel_source.create"),
+    Endpoint("GET", f"{API}/channel-sources", P.SETTINGS_WRITE, _const(f"{API}/channel-sources")),
+    Endpoint("POST", f"{API}/edi/interchanges", P.ORDER_CREATE, _edi, "order.place"),
+    Endpoint("GET", f"{API}/orders/{{number}}/ship-notice", P.ORDER_READ, _shipped_edi),
+]
+
+ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW, *INTAKE]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dingdan.domain import lifecycle
@@ -36,6 +36,7 @@ from dingdan.store.tables import (
     stock_movements,
     warehouses,
 )
+from dingdan.store.tables_intake import channel_sources, import_batches
 from dingdan.store.tables_people import audit_log, users
 from dingdan.store.uow import UnitOfWorkFactory
 
@@ -108,13 +109,27 @@ async def test_loading_the_demo_again_adds_nothing(demo: _Demo) -> None:
     report = await load_demo(demo.uows, orders=ORDERS, seed=SEED)
     assert await counts() == before
     assert f"{ORDERS} demo orders were already there" in report
+    assert "sheet import" not in report  # made once
+
+
+async def test_the_demo_has_a_sheet_import_and_a_connected_shop(demo: _Demo) -> None:
+    assert "A sheet import placed 5 orders" in demo.report
+    rows = await demo.rows(select(import_batches).where(
+        import_batches.c.channel == "demo-sheet"))
+    assert [(b["status"], b["order_count"], b["bad_rows"], b["created"]) for b in rows] == [
+        ("completed", 6, 1, 5)]
+    shop = await demo.rows(select(channel_sources).where(
+        channel_sources.c.code == "shopify-demo"))
+    assert [(r["kind"], r["active"]) for r in shop] == [("shopify", True)]
 
 
 async def test_reserved_stock_equals_the_open_orders_lines(demo: _Demo) -> None:
     open_lines = await demo.rows(
         select(order_lines.c.sku, order_lines.c.warehouse_id, order_lines.c.quantity)
         .join(orders, orders.c.id == order_lines.c.order_id)
-        .where(_demo_orders(), orders.c.status.in_([s.value for s in lifecycle.RESERVING])))
+        # the demo's orders, and those its sheet import placed (services/demo/intake.py)
+        .where(or_(_demo_orders(), orders.c.channel == "demo-sheet"),
+               orders.c.status.in_([s.value for s in lifecycle.RESERVING])))
     expected: Counter[tuple[str, int]] = Counter()
     for line in open_lines:
         expected[(line["sku"], line["warehouse_id"])] += line["quantity"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import inspect
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -37,13 +38,17 @@ from dingdan.services import (
     audit,
     blocklist,
     catalogue,
+    channel_orders,
     customers,
+    edi,
+    imports,
     inventory,
     orders,
     portal,
     privacy,
     queries,
     review,
+    shops,
     tokens,
     users,
 )
@@ -54,6 +59,7 @@ from dingdan.store.uow import UnitOfWorkFactory
 from people_support import ACTION_INPUT, CHEAP, ROLES, World, actor_of
 
 P = Permission
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,79 @@ USE_CASES: list[UseCase] = [
         review.PublishRules([], False, a, v), w.uows()), _rules_version),
 ]
 
+
+
+# --- intake (issue 10) ---------------------------------------------------------------------
+
+def _sheet(w: World) -> bytes:
+    return ("order_id,recipient,phone,province,city,district,street,sku,quantity\n"
+            f"{ref('IMP')},张伟,13800138000,上海市,上海市,浦东新区,世纪大道 1 号,{w.sku},1\n"
+            ).encode()
+
+
+def _check(w: World, actor: Actor) -> Any:
+    return imports.check_import(imports.CheckImport("csv-perm", "o.csv", _sheet(w), actor,
+                                                    SHANGHAI), w.uows())
+
+
+async def _batch(w: World) -> int:
+    return int((await _check(w, SYSTEM))["id"])
+
+
+async def _started(w: World) -> int:
+    batch_id = await _batch(w)
+    await imports.start_import(batch_id, w.uows(), actor=SYSTEM)
+    return batch_id
+
+
+def _shop(a: Actor) -> shops.ConnectShop:
+    return shops.ConnectShop(ref("shop").lower(), "woocommerce", "Woo 店",
+                             "wc_secret_" + ref("S"), a)
+
+
+async def _shipped_edi(w: World) -> str:
+    answer = await edi.receive_edi(
+        "UNA:+.? 'UNB+UNOC:3+P:14+D:14+261111:0930+R'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{ref('PO')}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{w.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+R'", SYSTEM,
+        w.uows)
+    number = answer.orders[0].number
+    assert number is not None
+    await w.drive(number, Status.SHIPPED)
+    return number
+
+
+INTAKE_CASES: list[UseCase] = [
+    UseCase("channel_orders.receive_channel_order", P.ORDER_CREATE,
+            lambda w, a, _: channel_orders.receive_channel_order(
+                channel_orders.ChannelOrder(replace(_draft(w), channel="shop-perm"), a),
+                w.uows)),
+    UseCase("imports.check_import", P.ORDER_CREATE, lambda w, a, _: _check(w, a)),
+    UseCase("imports.get_import", P.ORDER_CREATE, lambda w, a, b: imports.get_import(
+        b, w.uows(read_only=True), actor=a), _batch),
+    UseCase("imports.list_imports", P.ORDER_CREATE, lambda w, a, _: imports.list_imports(
+        w.uows(read_only=True), actor=a)),
+    UseCase("imports.import_report", P.ORDER_CREATE, lambda w, a, b: imports.import_report(
+        b, w.uows(read_only=True), actor=a), _batch),
+    UseCase("imports.start_import", P.ORDER_CREATE, lambda w, a, b: imports.start_import(
+        b, w.uows(), actor=a), _batch),
+    UseCase("imports.discard_import", P.ORDER_CREATE, lambda w, a, b: imports.discard_import(
+        b, w.uows(), actor=a), _batch),
+    UseCase("imports.continue_import", P.ORDER_CREATE, lambda w, a, b: imports.continue_import(
+        b, w.uows, actor=a, tz=SHANGHAI), _started),
+    UseCase("shops.connect_shop", P.SETTINGS_WRITE, lambda w, a, _: shops.connect_shop(
+        _shop(a), w.uows())),
+    UseCase("shops.list_shops", P.SETTINGS_WRITE, lambda w, a, _: shops.list_shops(
+        w.uows(read_only=True), actor=a)),
+    UseCase("edi.receive_edi", P.ORDER_CREATE, lambda w, a, _: edi.receive_edi(
+        "UNA:+.? 'UNB+UNOC:3+P:14+D:14+261111:0930+R'UNH+1+ORDERS:D:96A:UN'"
+        f"BGM+220+{ref('PO')}+9'NAD+DP+++张伟+世纪大道 1 号+上海市+上海市+200120+CN'"
+        f"COM+13800138000:TE'LIN+1++{w.sku}:SA'QTY+21:1'UNS+S'UNT+8+1'UNZ+1+R'", a, w.uows)),
+    UseCase("edi.ship_notice", P.ORDER_READ, lambda w, a, n: edi.ship_notice(
+        n, w.uows(read_only=True), actor=a), _shipped_edi),
+]
+USE_CASES += INTAKE_CASES
+
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
 # transition table is a case of its own, below. ``orders.step`` applies a row inside a use
 # case that checked already; the customer link and the rules run inside placing and paying;
@@ -245,12 +324,15 @@ USE_CASES: list[UseCase] = [
 COVERED_ELSEWHERE = {"orders.change_status", "orders.step", "orders.record_event",
                      "customers.link_on_intake", "review.on_intake", "review.review_if_due"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
-NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
+# shops.receive_shop_message: the shop's signature is the credential (a channel actor then
+# acts with the integration role, checked by receive_channel_order).
+NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
+                          "tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere",
                           "portal.prove_by_phone"}  # the customer proving who they are
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal, privacy,
-           customers, review, blocklist)
+           customers, review, blocklist, channel_orders, imports, shops, edi)
 
 
 def _draft(w: World) -> Any:

@@ -1,4 +1,5 @@
-"""A stateful property test over random place / pay / approve / cancel / ship / receive runs.
+"""A stateful property test over random place / pay / approve / cancel / ship / receive runs,
+and a shop's orders with their later changes of lines, payment and cancellation.
 
 After every step: 0 ≤ reserved ≤ on hand on every stock row; reserved equals the open orders'
 lines; on hand equals receipts minus shipments (tracked here, independently); and every
@@ -26,12 +27,17 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from dingdan.domain.errors import DomainError, IllegalTransition, InsufficientStock
+from dingdan.domain.errors import (
+    ChannelOrderLocked,
+    DomainError,
+    IllegalTransition,
+    InsufficientStock,
+)
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.inventory import MovementKind
 from dingdan.domain.lifecycle import RESERVING, Action
 from dingdan.domain.orders import Address, Customer, LineDraft, OrderDraft
-from dingdan.services import catalogue, inventory, orders
+from dingdan.services import catalogue, channel_orders, inventory, orders
 from dingdan.store.engine import make_engine
 from dingdan.store.tables import order_events, order_lines, outbox, stock
 from dingdan.store.tables import orders as orders_table
@@ -62,6 +68,7 @@ class StockMachine(RuleBasedStateMachine):
         self.numbers: list[str] = []
         self.on_hand: Counter[tuple[str, str]] = Counter()
         self.changes: Counter[str] = Counter()  # status changes made per order
+        self.shop_orders: dict[str, str] = {}  # the shop's id -> the order's number
 
     def run(self, coro: Any) -> Any:
         return self.loop.run_until_complete(coro)
@@ -80,6 +87,10 @@ class StockMachine(RuleBasedStateMachine):
         for sku in SKUS:
             self.run(catalogue.create_product(catalogue.ProductFields(sku, sku, 990),
                                               self.uows(), actor=ADMIN))
+        # Some opening stock in the first warehouse, so orders (and their changes) are made
+        # from the first steps on.
+        for sku in SKUS:
+            self.receive(sku, WAREHOUSES[0][0], 6)
 
     @rule(sku=st.sampled_from(SKUS), wh=st.sampled_from([w for w, _ in WAREHOUSES]),
           qty=st.integers(1, 6))
@@ -136,6 +147,41 @@ class StockMachine(RuleBasedStateMachine):
         except IllegalTransition:
             return
         self.changes[number] += 1
+
+    # A shop's orders and its later word on them (issue 10): changed lines are reserved
+    # again in the order's warehouse, or refused by stage or stock, never half applied.
+    @rule(lines=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 4)),
+                         min_size=1, max_size=3))
+    def place_from_shop(self, lines: list[tuple[str, int]]) -> None:
+        external_id = f"S{len(self.shop_orders) + 1}"
+        try:
+            got = self.run(channel_orders.receive_channel_order(
+                channel_orders.ChannelOrder(self._shop_draft(external_id, lines), ADMIN),
+                self.uows))
+        except InsufficientStock:
+            return
+        self.numbers.append(got.number)
+        self.shop_orders[external_id] = got.number
+
+    @rule(data=st.data(), lines=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 5)),
+                                         min_size=1, max_size=3),
+          cancelled=st.booleans(), paid=st.booleans())
+    def shop_changes_its_order(self, data: st.DataObject, lines: list[tuple[str, int]],
+                               cancelled: bool, paid: bool) -> None:
+        if not self.shop_orders:
+            return
+        external_id = data.draw(st.sampled_from(sorted(self.shop_orders)))
+        try:
+            got = self.run(channel_orders.receive_channel_order(channel_orders.ChannelOrder(
+                self._shop_draft(external_id, lines), ADMIN, paid=paid, cancelled=cancelled),
+                self.uows))
+        except (ChannelOrderLocked, InsufficientStock):
+            return  # refused: nothing changed
+        self.changes[got.number] += sum(a in got.changed for a in ("pay", "cancel"))
+
+    def _shop_draft(self, external_id: str, lines: list[tuple[str, int]]) -> OrderDraft:
+        return OrderDraft("shop", Customer("周杰", "13900139000"), ADDRESS,
+                          tuple(LineDraft(s, q) for s, q in lines), external_id=external_id)
 
     async def _lines(self, number: str) -> list[dict[str, Any]]:
         from dingdan.store.tables import warehouses

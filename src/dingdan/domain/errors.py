@@ -4,17 +4,21 @@
     ├── ValidationFailed             input breaks a rule; ``details`` names the fields
     │   ├── AmountsInconsistent      subtotal/total do not add up
     │   ├── UrlNotAllowed            an outbound URL that reaches an internal address
-    │   └── TemplateInvalid          a template that does not compile, is unsafe, or is
-    │                                past a bound of the sandbox (size, steps, time)
+    │   ├── TemplateInvalid          a template that does not compile, is unsafe, or is
+    │   │                            past a bound of the sandbox (size, steps, time)
+    │   ├── ImportFileInvalid        an uploaded file that cannot be read as a sheet
+    │   └── EdiRejected              an EDI interchange that does not parse (with its CONTRL/997)
     ├── IllegalTransition            an action not allowed from the order's status
     ├── InsufficientStock            no warehouse can serve the order; names the short lines
     ├── NotFound                     no such order, product, warehouse…
     ├── Conflict
     │   ├── VersionConflict          someone changed the object since the caller read it
     │   ├── IdempotencyConflict      same key, different body
-    │   └── AlreadyExists            unique natural key already taken (SKU, warehouse code)
+    │   ├── AlreadyExists            unique natural key already taken (SKU, warehouse code)
+    │   └── ChannelOrderLocked       a channel changed an order whose stage no longer allows it
     ├── Unauthenticated              no or bad credentials
-    │   └── BadCredentials           wrong login or password (or no such account)
+    │   ├── BadCredentials           wrong login or password (or no such account)
+    │   └── SignatureInvalid         a channel's message whose signature does not verify
     ├── Forbidden                    authenticated, but not allowed
     └── RateLimited                  too many attempts; ``params["retry_after"]`` seconds
         └── TooManyAttempts          too many failed sign-ins from here; try again later
@@ -66,6 +70,18 @@ class TemplateInvalid(ValidationFailed):
     code = "TEMPLATE_INVALID"
 
 
+class ImportFileInvalid(ValidationFailed):
+    """``params["reason"]``: what is wrong with the file as a whole (encoding, size…)."""
+
+    code = "IMPORT_FILE_INVALID"
+
+
+class EdiRejected(ValidationFailed):
+    """``params``: ``reason`` and ``acknowledgement`` (the CONTRL or 997 to send back)."""
+
+    code = "EDI_REJECTED"
+
+
 class IllegalTransition(DomainError):
     code = "ILLEGAL_TRANSITION"
 
@@ -101,12 +117,22 @@ class AlreadyExists(Conflict):
     code = "ALREADY_EXISTS"
 
 
+class ChannelOrderLocked(Conflict):
+    """``params["reason"]``: why the order's stage refuses the channel's change."""
+
+    code = "CHANNEL_ORDER_LOCKED"
+
+
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
 
 class BadCredentials(Unauthenticated):
     code = "BAD_CREDENTIALS"
+
+
+class SignatureInvalid(Unauthenticated):
+    code = "SIGNATURE_INVALID"
 
 
 class Forbidden(DomainError):

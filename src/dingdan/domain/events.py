@@ -31,6 +31,8 @@ class EventType(StrEnum):
     ANONYMISED = "order.anonymised"  # the customer's personal data erased on request (PIPL)
     HELP_REQUESTED = "order.help_requested"  # the customer asked for help on their page
     RATED = "order.rated"  # the customer rated the delivery and the service
+    # The channel changed the order it sent (contents, lines); the differences in the data.
+    CHANNEL_UPDATED = "order.channel_updated"
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {
@@ -62,6 +64,7 @@ class ActorKind(StrEnum):
     USER = "user"
     SYSTEM = "system"
     CUSTOMER = "customer"  # a visitor of the customer's page who proved they own the order
+    CHANNEL = "channel"  # a shop's signed message (the signature is its credential)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,9 @@ class Permission(StrEnum):
     PORTAL_HELP = "portal.help"  # a customer asks customer service for help
     CUSTOMER_WRITE = "customer.write"  # customer records: tier, credit, blocklist, merge
     PORTAL_RATE = "portal.rate"  # a customer rates their delivered order
+    # A channel's own later word on its orders: changed contents, payment, cancellation
+    # (issue 10); checked by the channel intake use cases, not by the lifecycle's rows.
+    ORDER_CHANNEL_SYNC = "order.channel_sync"
 
 
 P = Permission
@@ -57,20 +60,23 @@ _ORDER_WORK = frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_REVI
                          P.ORDER_CANCEL, P.ORDER_CANCEL_LATE, P.ORDER_FULFIL, P.ORDER_TRACK,
                          P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ})
 
+_CHANNEL = frozenset({P.ORDER_CHANNEL_SYNC})
+
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: _ORDER_WORK | {P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE,
-                                 P.AUDIT_READ, P.CUSTOMER_WRITE},
-    Role.CUSTOMER_SERVICE: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
-                                      P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
-                                      P.CUSTOMER_WRITE}),
+    Role.MANAGER: _ORDER_WORK | _CHANNEL | {P.CATALOGUE_WRITE, P.STOCK_WRITE,
+                                            P.SETTINGS_WRITE, P.AUDIT_READ, P.CUSTOMER_WRITE},
+    Role.CUSTOMER_SERVICE: _CHANNEL | {P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
+                                       P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
+                                       P.CUSTOMER_WRITE},
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
     Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.CUSTOMER_WRITE}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
                                P.STOCK_WRITE, P.PII_READ}),
     Role.VIEWER: frozenset({P.ORDER_READ}),
-    Role.INTEGRATION: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_TRACK,
-                                 P.ORDER_NOTE, P.CATALOGUE_WRITE, P.STOCK_WRITE, P.PII_READ}),
+    Role.INTEGRATION: _CHANNEL | {P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_TRACK,
+                                  P.ORDER_NOTE, P.CATALOGUE_WRITE, P.STOCK_WRITE,
+                                  P.PII_READ},
 }
 
 # The permission each lifecycle action needs, from the transition table's data

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dingdan.domain.privacy import ANONYMISED, ERASED_COLUMNS, scrub
 from dingdan.store.tables import order_events, orders, outbox
 from dingdan.store.tables_delivery import deliveries, notification_preferences
+from dingdan.store.tables_intake import import_orders
 from dingdan.store.tables_portal import order_ratings
 from dingdan.store.tables_review import (
     customer_contacts,
@@ -66,6 +67,14 @@ class PrivacyRepo:
             for row_id, payload in rows_help.all():
                 await self.conn.execute(update(table).where(table.c.id == row_id).values(
                     payload={**payload, "reason": ANONYMISED}))
+        # The rows of an imported sheet that made these orders.
+        sheets = await self.conn.execute(
+            select(import_orders.c.batch_id, import_orders.c.seq, import_orders.c.sheet_rows)
+            .where(import_orders.c.order_number.in_(numbers)))
+        for batch_id, seq, sheet_rows in sheets.all():
+            await self.conn.execute(update(import_orders).where(
+                import_orders.c.batch_id == batch_id, import_orders.c.seq == seq)
+                .values(sheet_rows=scrub(sheet_rows, personal)))
         await self.conn.execute(update(order_ratings).where(
             order_ratings.c.order_id.in_(ids), order_ratings.c.comment.is_not(None))
             .values(comment=ANONYMISED))

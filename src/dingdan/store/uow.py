@@ -22,6 +22,7 @@ from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.customers import CustomerRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
+from dingdan.store.intake import ChannelRepo, ImportRepo
 from dingdan.store.ops import OpsRepo
 from dingdan.store.orders import OrderRepo
 from dingdan.store.privacy import PrivacyRepo
@@ -60,6 +61,8 @@ class UnitOfWork:
     privacy: PrivacyRepo
     customers: CustomerRepo
     review: ReviewRepo
+    channels: ChannelRepo
+    imports: ImportRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -118,6 +121,8 @@ class UnitOfWork:
         self.customers = CustomerRepo(conn)
         self.review = ReviewRepo(conn)
         self.ratings = RatingRepo(conn)
+        self.channels = ChannelRepo(conn)
+        self.imports = ImportRepo(conn)
         return self
 
     async def commit(self) -> None:

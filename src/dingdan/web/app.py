@@ -21,9 +21,10 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, live, metrics, portal, ui
+from dingdan.web import errors, intake_hooks, live, metrics, portal, ui
 from dingdan.web.api import catalogue, notifications, orders, privacy, push, webhooks
 from dingdan.web.api import customers as customers_api
+from dingdan.web.api import intake as intake_api
 from dingdan.web.api import review as review_api
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
@@ -107,9 +108,13 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(privacy.router, prefix=API)
     app.include_router(customers_api.router, prefix=API)
     app.include_router(review_api.router, prefix=API)
+    app.include_router(intake_api.router, prefix=API)  # imports, connected shops
+    app.include_router(intake_hooks.router)  # the shops' signed order webhooks
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       uploads=frozenset({f"{API}/imports", "/imports"}),
+                       max_upload_bytes=settings.max_upload_bytes)
 
     assets = assets_dir(settings)
     if assets.is_dir():

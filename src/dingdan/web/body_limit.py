@@ -25,17 +25,23 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    """``uploads``: paths (exact) that take files, up to ``max_upload_bytes`` instead."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, uploads: frozenset[str] = frozenset(),
+                 max_upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_upload_bytes if scope.get("path") in self.uploads else self.max_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         started = False
@@ -45,7 +51,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 
@@ -60,13 +66,12 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         from dingdan.web.errors import problem
 
-        response = problem(Request(scope), 413, "PAYLOAD_TOO_LARGE",
-                           {"max_bytes": self.max_bytes})
+        response = problem(Request(scope), 413, "PAYLOAD_TOO_LARGE", {"max_bytes": limit})
         response.headers["Connection"] = "close"  # the unread rest of the body is not wanted
         await response(scope, _no_body, send)
 

@@ -101,6 +101,20 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
                        "Something went wrong on our side; it has been logged as request "
                        "{request_id}.",
                        "服务器内部错误，已记录（请求编号 {request_id}）。"),
+    # Intake channels (issue 10).
+    "CHANNEL_ORDER_LOCKED": ("Channel change refused", "渠道变更被拒绝",
+                             "Order {number} cannot take the channel's change: {reason}.",
+                             "订单 {number} 无法接受渠道的变更：{reason}。"),
+    "SIGNATURE_INVALID": ("Signature not valid", "签名无效",
+                          "The message's signature does not verify with this channel's secret.",
+                          "消息签名与该渠道的密钥不符。"),
+    "EDI_REJECTED": ("EDI interchange rejected", "EDI 报文被拒收",
+                     "The interchange does not parse: {reason}. params.acknowledgement holds the "
+                     "CONTRL/997 to send back.",
+                     "报文无法解析：{reason}。params.acknowledgement 为应回送的 CONTRL/997。"),
+    "IMPORT_FILE_INVALID": ("File not readable", "文件无法读取",
+                            "The file cannot be imported: {reason}.",
+                            "文件无法导入：{reason}。"),
 }
 
 KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌",
@@ -160,6 +174,18 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "greater_than": ("Too small.", "数值过小。"),
     "string_too_long": ("Too long.", "太长。"),
     "string_too_short": ("This field is required.", "此项必填。"),
+    # Sheet imports (issue 10): one message per code of the row-by-row report.
+    "missing_column": ("The file has no column for this.", "文件缺少此列。"),
+    "unknown_column": ("Not a column of an order.", "不是订单的列。"),
+    "formula": ("A cell may not start with = @ + or - (a formula).",
+                "单元格不能以 = @ + - 开头（公式）。"),
+    "differs_within_order": ("Rows of one order disagree here.", "同一订单的各行此项不一致。"),
+    "not_a_number": ("Must be a whole number.", "必须是整数。"),
+    "not_an_amount": ("Not an amount.", "不是有效金额。"),
+    "not_a_date": ("A date and time like 2026-11-11 09:30.", "日期时间格式应如 2026-11-11 09:30。"),
+    "insufficient_stock": ("Not enough stock.", "库存不足。"),
+    "channel_order_locked": ("The order's stage no longer allows this change.",
+                             "订单当前阶段不允许此变更。"),
 }
 
 

@@ -31,6 +31,7 @@ from dingdan.services import catalogue, inventory, users
 from dingdan.services import orders as order_cases
 from dingdan.services.demo import data, people
 from dingdan.services.demo.batch import Batch
+from dingdan.services.demo.intake import load_intake
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
 from dingdan.services.demo.portal import add_portal_activity
@@ -68,6 +69,7 @@ class _Tally:
     refused: int = 0
     changes: int = 0
     notes: int = 0
+    imported: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
     by_warehouse: Counter[str] = field(default_factory=Counter)
 
@@ -100,6 +102,7 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         # customers on their own pages, after the rest (history: never notified either)
         portal_made = await add_portal_activity(batch.uow, rng, seed, clock.advance)
         await _silence(batch, set(portal_made), clock.now)
+    tally.imported = await load_intake(uows, staff["陈静"], staff["吴建国"])
     await review_demo(uows, review_on)  # issue 9: rules, a VIP and a blocked customer, traces
     report = await _report(uows, tally, len({o.customer for o in planned}), seed,
                            time.perf_counter() - started)
@@ -314,6 +317,8 @@ async def _report(uows: UnitOfWorkFactory, tally: _Tally, customers: int, seed: 
             ", ".join(f"{c} {n}" for c, n in sorted(tally.by_warehouse.items())))
     if tally.already:
         lines.append(f"{tally.already} demo orders were already there.")
+    if tally.imported:
+        lines.append(f"A sheet import placed {tally.imported} orders (/imports).")
     if tally.refused:
         lines.append(f"{tally.refused} orders were refused for lack of stock.")
     lines.append(f"Orders in the database by status ({sum(by_status.values())}):")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dingdan.store import (
     tables_delivery,  # noqa: F401  (delivery log, SLA, alerts: 0002)
+    tables_intake,  # noqa: F401  (shop connections, channel versions, imports: 0009)
     tables_people,  # noqa: F401  (users, roles, audit log: 0003)
     tables_portal,  # noqa: F401  (the customer's page: ratings, 0007)
     tables_ui,  # noqa: F401  (back-office tables share the metadata)
