@@ -118,6 +118,14 @@ class Settings(BaseSettings):
     sign_in_limit_per_address: str = "10/minute;100/hour"
     sign_in_limit_per_account: str = "5/minute;30/hour"
     sign_in_limits_storage: str = "memory://"  # e.g. redis://… to share across processes
+    # Carriers and tracking (issue 12); see docs/carriers.md. A push whose signature does not
+    # verify with these is refused (401); with none set, that provider's pushes are refused.
+    kuaidi100_endpoint: str = "https://poll.kuaidi100.com"  # a local peer in tests
+    kuaidi100_key: SecretStr | None = None  # 授权key
+    kuaidi100_customer: str | None = None  # customer (real-time query)
+    kuaidi100_salt: SecretStr | None = None  # signs Kuaidi100's pushes to us: MD5(param+salt)
+    sf_check_word: SecretStr | None = None  # 顺丰 校验码: signs SF's route pushes (msgDigest)
+    tracking_silence_scan_seconds: int = 900  # how often parcels silent for 48 h are looked for
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

@@ -32,7 +32,7 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, tracking, users
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -66,6 +66,12 @@ async def _token(w: World) -> int:
 
 async def _order(w: World) -> str:
     return await w.place()
+
+
+async def _shipped(w: World) -> str:
+    number = await w.place()
+    await w.drive(number, Status.SHIPPED)
+    return number
 
 
 def _moved_address() -> Address:
@@ -142,6 +148,12 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("tracking.parcel_history", P.ORDER_READ, lambda w, a, n: tracking.parcel_history(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("tracking.tracking_exceptions", P.ORDER_READ,
+            lambda w, a, _: tracking.tracking_exceptions(w.uows(read_only=True), actor=a)),
+    UseCase("tracking.request_subscription", P.ORDER_TRACK,
+            lambda w, a, n: tracking.request_subscription(n, w.uows(), actor=a), _shipped),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
@@ -151,7 +163,11 @@ COVERED_ELSEWHERE = {"orders.change_status"}
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+# Carriers' pushes prove who they are by their signature; the worker's jobs act as the system.
+NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
+                           "tracking.receive_sf_push", "tracking.scan_silent_parcels",
+                           "tracking.subscribe_pending"}
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, tracking)
 
 
 def _draft(w: World) -> Any:

@@ -23,6 +23,7 @@ from dingdan.store.orders import OrderRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
+from dingdan.store.tracking import TrackingRepo
 from dingdan.store.users import UserRepo
 
 Clock = Callable[[], datetime]
@@ -41,6 +42,7 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    tracking: TrackingRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -89,6 +91,7 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.tracking = TrackingRepo(conn)
         return self
 
     async def commit(self) -> None:
