@@ -39,6 +39,7 @@ class Call:
     url: str
     json: Any = None
     params: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None  # a multipart upload (a rate table)
 
 
 @dataclass
@@ -480,7 +481,49 @@ TRACKING: list[Endpoint] = [
              _const(f"{API}/tracking/exceptions")),
 ]
 
-ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *TRACKING]
+def _carrier_code() -> str:
+    return f"C{random.randrange(16**8):08X}"
+
+
+async def _put_carrier(ctx: Ctx) -> Call:
+    return Call(f"{API}/carriers/{_carrier_code()}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+
+
+async def _rate_table(ctx: Ctx) -> Call:
+    carrier = _carrier_code()
+    r = await ctx.admin.put(f"{API}/carriers/{carrier}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+    assert r.status_code == 200, r.text
+    sheet = ("carrier,service,origin,destination,min_kg,max_kg,first_kg,first_price,step_kg,"
+             f"step_price\n{carrier},standard,广东,上海,0,30,1,12,1,2\n")
+    return Call(f"{API}/rate-tables", files={"file": ("rates.csv", sheet.encode(), "text/csv")})
+
+
+CARRIERS: list[Endpoint] = [
+    Endpoint("GET", f"{API}/carriers", P.ORDER_READ, _const(f"{API}/carriers")),
+    Endpoint("PUT", f"{API}/carriers/{{code}}", P.SETTINGS_WRITE, _put_carrier, "carrier.put"),
+    Endpoint("POST", f"{API}/rate-tables", P.SETTINGS_WRITE, _rate_table, "rate_table.import"),
+    Endpoint("POST", f"{API}/orders/{{number}}/rate-shop", P.ORDER_FULFIL,
+             lambda ctx: _with_json(_new_order(ctx, "/rate-shop"), {"weight_g": 1000}),
+             "order.rate_shop"),
+    Endpoint("GET", f"{API}/orders/{{number}}/rate-choices", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/rate-choices")),
+]
+
+
+async def _with_json(call: Awaitable[Call], body: Any) -> Call:
+    made = await call
+    made.json = body
+    return made
+
+
+ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *TRACKING,
+                             *CARRIERS]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {

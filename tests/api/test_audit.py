@@ -63,6 +63,7 @@ async def _walk(app_client: httpx.AsyncClient, ctx: Ctx) -> list[str]:
         call = await ep.make(ctx)
         before = await _last_id(app_client)
         r = await app_client.request(ep.method, call.url, json=call.json, params=call.params,
+                                     files=call.files,
                                      headers={"User-Agent": "audit-walk/1.0"})
         assert r.status_code < 300, f"{ep.name}: {r.status_code} {r.text[:300]}"
         rows = [row for row in await _rows_after(app_client, before)

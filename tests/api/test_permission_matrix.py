@@ -30,7 +30,8 @@ async def test_the_api_obeys_the_matrix(app_client, role_client, role: str) -> N
     try:
         for ep in ENDPOINTS:
             call = await ep.make(ctx)
-            r = await client.request(ep.method, call.url, json=call.json, params=call.params)
+            r = await client.request(ep.method, call.url, json=call.json, params=call.params,
+                                     files=call.files)
             allowed = ep.permission is None or ep.permission in MATRIX[Role(role)]
             if ep.name.split(" (")[0] in PUBLIC:
                 ok = r.status_code not in (401, 403)
@@ -67,6 +68,7 @@ async def _walk_anonymously(anonymous: httpx.AsyncClient, ctx: Ctx, wrong: list[
         if ep.name.split(" (")[0] in PUBLIC or ep.path.endswith("/push/subscriptions"):
             continue  # customers subscribe with an order number and its phone or email
         call = await ep.make(ctx)
-        r = await anonymous.request(ep.method, call.url, json=call.json, params=call.params)
+        r = await anonymous.request(ep.method, call.url, json=call.json, params=call.params,
+                                       files=call.files)
         if r.status_code != 401 or r.json().get("code") != "UNAUTHENTICATED":
             wrong.append(f"{ep.name}: {r.status_code}")

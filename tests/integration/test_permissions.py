@@ -32,7 +32,17 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, tracking, users
+from dingdan.services import (
+    audit,
+    carriers,
+    catalogue,
+    inventory,
+    orders,
+    queries,
+    tokens,
+    tracking,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -66,6 +76,18 @@ async def _token(w: World) -> int:
 
 async def _order(w: World) -> str:
     return await w.place()
+
+
+async def _carrier(w: World) -> str:
+    code = ref("C")[:14].replace("-", "")
+    await carriers.put_carrier(carriers.CarrierFields(code, "测试快递", "Test", services=(
+        carriers.ServiceFields("standard", "标快", "Standard", 2),)), w.uows(), actor=SYSTEM)
+    return code
+
+
+def _sheet(carrier: str) -> bytes:
+    return ("carrier,service,origin,destination,min_kg,max_kg,first_kg,first_price,step_kg,"
+            f"step_price\n{carrier},standard,广东,上海,0,30,1,12,1,2\n").encode()
 
 
 async def _shipped(w: World) -> str:
@@ -154,6 +176,18 @@ USE_CASES: list[UseCase] = [
             lambda w, a, _: tracking.tracking_exceptions(w.uows(read_only=True), actor=a)),
     UseCase("tracking.request_subscription", P.ORDER_TRACK,
             lambda w, a, n: tracking.request_subscription(n, w.uows(), actor=a), _shipped),
+    UseCase("carriers.list_carriers", P.ORDER_READ,
+            lambda w, a, _: carriers.list_carriers(w.uows(read_only=True), actor=a)),
+    UseCase("carriers.put_carrier", P.SETTINGS_WRITE, lambda w, a, _: carriers.put_carrier(
+        carriers.CarrierFields(ref("C")[:14].replace("-", ""), "测试快递", "Test"), w.uows(),
+        actor=a)),
+    UseCase("carriers.import_rate_table", P.SETTINGS_WRITE,
+            lambda w, a, c: carriers.import_rate_table(_sheet(c), "r.csv", w.uows(), actor=a),
+            _carrier),
+    UseCase("carriers.shop_rates", P.ORDER_FULFIL, lambda w, a, n: carriers.shop_rates(
+        carriers.ShopRates(n, a, weight_g=1000), w.uows()), _order),
+    UseCase("carriers.rate_choices", P.ORDER_READ, lambda w, a, n: carriers.rate_choices(
+        n, w.uows(read_only=True), actor=a), _order),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
@@ -167,7 +201,7 @@ NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session
 NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
                            "tracking.receive_sf_push", "tracking.scan_silent_parcels",
                            "tracking.subscribe_pending"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, tracking)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, tracking, carriers)
 
 
 def _draft(w: World) -> Any:

@@ -16,6 +16,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.store.audit import AuditRepo
+from dingdan.store.carriers import CarrierRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
 from dingdan.store.events import EventRepo
@@ -43,6 +44,7 @@ class UnitOfWork:
     sessions: SessionRepo
     audit: AuditRepo
     tracking: TrackingRepo
+    carriers: CarrierRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -92,6 +94,7 @@ class UnitOfWork:
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
         self.tracking = TrackingRepo(conn)
+        self.carriers = CarrierRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -22,6 +22,7 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, live, ui
+from dingdan.web.api import carriers as carriers_api
 from dingdan.web.api import catalogue, notifications, orders, push, webhooks
 from dingdan.web.api import tracking as tracking_api
 from dingdan.web.auth import install_auth
@@ -100,6 +101,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(push.assets)  # /sw.js, the push service worker
     app.include_router(notifications.router, prefix=API)
     app.include_router(tracking_api.router, prefix=API)
+    app.include_router(carriers_api.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
