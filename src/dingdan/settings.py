@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     kuaidi100_salt: SecretStr | None = None  # signs Kuaidi100's pushes to us: MD5(param+salt)
     sf_check_word: SecretStr | None = None  # 顺丰 校验码: signs SF's route pushes (msgDigest)
     tracking_silence_scan_seconds: int = 900  # how often parcels silent for 48 h are looked for
+    label_font: str | None = None  # a CJK TrueType font for labels; default: fonts-wqy-zenhei
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

@@ -26,6 +26,7 @@ from dingdan.domain.events import SYSTEM
 from dingdan.domain.lifecycle import Action, OrderFacts, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, permission_for
 from dingdan.services import tokens, users
+from dingdan.store.tables_carriers import rate_choices
 from dingdan.store.uow import UnitOfWorkFactory
 from helpers import order_body
 from people_support import ACTION_INPUT, PATHS, World
@@ -522,8 +523,68 @@ async def _with_json(call: Awaitable[Call], body: Any) -> Call:
     return made
 
 
+async def _carrier_with_numbers(ctx: Ctx) -> tuple[str, int]:
+    """A carrier with one service and three waybill numbers: (code, service id)."""
+    code = _carrier_code()
+    r = await ctx.admin.put(f"{API}/carriers/{code}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+    assert r.status_code == 200, r.text
+    r = await ctx.admin.post(f"{API}/carriers/{code}/waybill-numbers",
+                             json={"first": 1, "count": 3, "width": 12})
+    assert r.status_code == 201, r.text
+    async with ctx.uows(read_only=True) as uow:
+        service = next(s for s in await uow.carriers.services() if s["carrier"] == code)
+    return code, int(service["id"])
+
+
+async def _rated_packed_order(ctx: Ctx) -> str:
+    """A packed order whose rate shopping chose a service with numbers in its pool."""
+    _, service_id = await _carrier_with_numbers(ctx)
+    number = await ctx.order(Status.PACKED)
+    async with ctx.uows(read_only=True) as uow:
+        state = await uow.orders.get_state(number)
+        now = uow.now()
+    assert state is not None
+    await ctx.insert(rate_choices, {
+        "order_id": state.id, "service_id": service_id, "price": 1200, "currency": "CNY",
+        "promised_at": now, "keeps_promise": True, "weight_g": 1000, "alternatives": [],
+        "reason": "test", "actor": "system:test", "created_at": now})
+    return number
+
+
+async def _labelled(ctx: Ctx, suffix: str, body: Any = None) -> Call:
+    number = await _rated_packed_order(ctx)
+    r = await ctx.admin.post(f"{API}/orders/{number}/labels", json={})
+    assert r.status_code == 201, r.text
+    return Call(f"{API}/orders/{number}/labels/{r.json()['id']}{suffix}", json=body)
+
+
+async def _numbers(ctx: Ctx) -> Call:
+    code, _ = await _carrier_with_numbers(ctx)
+    return Call(f"{API}/carriers/{code}/waybill-numbers", json={"first": 100, "count": 2,
+                                                                "width": 12})
+
+
+async def _label(ctx: Ctx) -> Call:
+    return Call(f"{API}/orders/{await _rated_packed_order(ctx)}/labels", json={})
+
+
+LABELS: list[Endpoint] = [
+    Endpoint("POST", f"{API}/carriers/{{code}}/waybill-numbers", P.SETTINGS_WRITE, _numbers,
+             "waybill_numbers.add"),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels", P.ORDER_FULFIL, _label, "label.issue"),
+    Endpoint("GET", f"{API}/orders/{{number}}/labels", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/labels")),
+    Endpoint("GET", f"{API}/orders/{{number}}/labels/{{label_id}}/pdf", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/pdf")),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels/{{label_id}}/void", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/void", {"reason": "重新打包"}), "label.void"),
+]
+
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *TRACKING,
-                             *CARRIERS]
+                             *CARRIERS, *LABELS]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {

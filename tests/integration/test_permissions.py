@@ -37,6 +37,7 @@ from dingdan.services import (
     carriers,
     catalogue,
     inventory,
+    labels,
     orders,
     queries,
     tokens,
@@ -83,6 +84,32 @@ async def _carrier(w: World) -> str:
     await carriers.put_carrier(carriers.CarrierFields(code, "测试快递", "Test", services=(
         carriers.ServiceFields("standard", "标快", "Standard", 2),)), w.uows(), actor=SYSTEM)
     return code
+
+
+async def _rated(w: World) -> str:
+    """A packed order whose rate shopping chose a service with numbers in its pool."""
+    code = await _carrier(w)
+    await labels.add_waybill_numbers(labels.AddWaybillNumbers(code, 1, 3, SYSTEM, width=12),
+                                     w.uows())
+    number = await w.place()
+    await w.drive(number, Status.PACKED)
+    async with w.uows() as uow:
+        state = await uow.orders.get_state(number)
+        service = next(s for s in await uow.carriers.services() if s["carrier"] == code)
+        assert state is not None
+        await uow.carriers.record_choice({
+            "order_id": state.id, "service_id": service["id"], "price": 1200,
+            "currency": "CNY", "promised_at": uow.now(), "keeps_promise": True,
+            "weight_g": 1000, "alternatives": [], "reason": "test", "actor": "system:test",
+            "created_at": uow.now()})
+        await uow.commit()
+    return number
+
+
+async def _labelled(w: World) -> tuple[str, int]:
+    number = await _rated(w)
+    label = await labels.issue_label(labels.IssueLabel(number, SYSTEM), w.uows())
+    return number, int(label["id"])
 
 
 def _sheet(carrier: str) -> bytes:
@@ -188,6 +215,17 @@ USE_CASES: list[UseCase] = [
         carriers.ShopRates(n, a, weight_g=1000), w.uows()), _order),
     UseCase("carriers.rate_choices", P.ORDER_READ, lambda w, a, n: carriers.rate_choices(
         n, w.uows(read_only=True), actor=a), _order),
+    UseCase("labels.add_waybill_numbers", P.SETTINGS_WRITE,
+            lambda w, a, c: labels.add_waybill_numbers(labels.AddWaybillNumbers(
+                c, 1, 2, a, width=12), w.uows()), _carrier),
+    UseCase("labels.issue_label", P.ORDER_FULFIL, lambda w, a, n: labels.issue_label(
+        labels.IssueLabel(n, a), w.uows()), _rated),
+    UseCase("labels.list_labels", P.ORDER_READ, lambda w, a, n: labels.list_labels(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("labels.label_pdf_of", P.ORDER_FULFIL, lambda w, a, nl: labels.label_pdf_of(
+        nl[0], nl[1], w.uows(read_only=True), actor=a), _labelled),
+    UseCase("labels.void_label", P.ORDER_FULFIL, lambda w, a, nl: labels.void_label(
+        nl[0], nl[1], "重新打包", w.uows(), actor=a), _labelled),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
@@ -201,7 +239,8 @@ NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session
 NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
                            "tracking.receive_sf_push", "tracking.scan_silent_parcels",
                            "tracking.subscribe_pending"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, tracking, carriers)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, tracking, carriers,
+           labels)
 
 
 def _draft(w: World) -> Any:

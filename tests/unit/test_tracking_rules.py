@@ -108,3 +108,14 @@ def test_kuaidi100_knows_carriers_by_its_own_codes() -> None:
     assert tracking.kuaidi100_company("zto", None) == "zhongtong"
     assert tracking.kuaidi100_company("SF", "shunfengkuaiyun") == "shunfengkuaiyun"
     assert tracking.kuaidi100_company("Acme", None) == "acme"
+
+
+def test_the_label_table_passes_the_shared_check() -> None:
+    from dingdan.domain.labels import LABEL, LabelAction, LabelStatus, mask_phone
+    from machine_support import check_machine
+
+    check_machine(LABEL, {(LabelStatus.ISSUED, LabelAction.VOID): LabelStatus.VOIDED},
+                  facts=lambda s, a: None, initial=LabelStatus.ISSUED,
+                  permissions=frozenset({"order.fulfil"}))
+    assert mask_phone("+8613800138000") == "138****8000"
+    assert mask_phone("021-1") == "*****"

@@ -4,18 +4,22 @@ shopping reads of an order (its lines' weights and dimensions, its warehouse's p
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dingdan.store.deliveries import insert_ignoring_duplicates
 from dingdan.store.tables import order_lines, orders, products, warehouses
 from dingdan.store.tables_carriers import (
     carrier_services,
     carriers,
+    labels,
     rate_choices,
     rate_rows,
     remote_surcharges,
+    waybill_numbers,
 )
 
 
@@ -133,3 +137,84 @@ class CarrierRepo:
             select(rate_choices).where(rate_choices.c.order_id == order_id)
             .order_by(rate_choices.c.id.desc()))
         return [dict(r._mapping) for r in rows]
+
+    # -- waybill numbers and labels ---------------------------------------------------
+
+    async def add_numbers(self, carrier_id: int, numbers: Sequence[str],
+                          now: datetime) -> int:
+        """Add a range to the carrier's pool; numbers already there are kept. How many were
+        new."""
+        added = 0
+        for chunk in range(0, len(numbers), 1000):
+            result = await self.conn.execute(
+                insert_ignoring_duplicates(self.conn, waybill_numbers)
+                .returning(waybill_numbers.c.id),
+                [{"carrier_id": carrier_id, "number": n, "created_at": now}
+                 for n in numbers[chunk:chunk + 1000]])
+            added += len(result.all())
+        return added
+
+    async def free_numbers(self, carrier_id: int) -> int:
+        return int((await self.conn.execute(
+            select(func.count()).select_from(waybill_numbers)
+            .where(waybill_numbers.c.carrier_id == carrier_id,
+                   waybill_numbers.c.order_id.is_(None)))).scalar_one())
+
+    async def take_number(self, carrier_id: int, order_id: int,
+                          now: datetime) -> str | None:
+        """The pool's next free number, now the order's; None when the pool is empty. The
+        conditional update is the claim: two packers never get the same number."""
+        for _ in range(20):
+            row = (await self.conn.execute(
+                select(waybill_numbers.c.id, waybill_numbers.c.number)
+                .where(waybill_numbers.c.carrier_id == carrier_id,
+                       waybill_numbers.c.order_id.is_(None))
+                .order_by(waybill_numbers.c.id).limit(1))).first()
+            if row is None:
+                return None
+            claimed = await self.conn.execute(
+                update(waybill_numbers).where(waybill_numbers.c.id == row.id,
+                                              waybill_numbers.c.order_id.is_(None))
+                .values(order_id=order_id, issued_at=now))
+            if claimed.rowcount == 1:
+                return str(row.number)
+        return None
+
+    async def insert_label(self, values: Mapping[str, Any]) -> int:
+        return int((await self.conn.execute(
+            insert(labels).values(**values).returning(labels.c.id))).scalar_one())
+
+    async def labels(self, order_id: int) -> list[dict[str, Any]]:
+        rows = await self.conn.execute(
+            select(labels, carriers.c.code.label("carrier"),
+                   carriers.c.name_zh.label("carrier_name_zh"),
+                   carrier_services.c.code.label("service"),
+                   carrier_services.c.name_zh.label("service_name_zh"))
+            .select_from(labels.join(carriers, carriers.c.id == labels.c.carrier_id)
+                         .outerjoin(carrier_services,
+                                    carrier_services.c.id == labels.c.service_id))
+            .where(labels.c.order_id == order_id).order_by(labels.c.id.desc()))
+        return [dict(r._mapping) for r in rows]
+
+    async def update_label(self, label_id: int, version: int,
+                           values: Mapping[str, Any]) -> bool:
+        result = await self.conn.execute(
+            update(labels).where(labels.c.id == label_id, labels.c.version == version)
+            .values(**values, version=version + 1))
+        return result.rowcount == 1
+
+    async def warehouse(self, warehouse_id: int | None) -> dict[str, Any] | None:
+        if warehouse_id is None:
+            return None
+        row = (await self.conn.execute(
+            select(warehouses).where(warehouses.c.id == warehouse_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def service(self, service_id: int) -> dict[str, Any] | None:
+        row = (await self.conn.execute(
+            select(carrier_services, carriers.c.code.label("carrier"),
+                   carriers.c.name_zh.label("carrier_name_zh"))
+            .select_from(carrier_services.join(
+                carriers, carriers.c.id == carrier_services.c.carrier_id))
+            .where(carrier_services.c.id == service_id))).first()
+        return dict(row._mapping) if row else None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict
 
-from dingdan.web.fields import Bool, Line
+from dingdan.web.fields import Bool, Line, Text
 from dingdan.web.schemas import _In
 
 Days = Annotated[int, Strict(), Field(ge=0, le=60)]
@@ -118,3 +118,41 @@ class RateChoiceOut(BaseModel):
     alternatives: list[dict[str, Any]]
     actor: str
     created_at: datetime
+
+
+class WaybillNumbersIn(_In):
+    first: Annotated[int, Strict(), Field(ge=0, le=10**15 - 1)]
+    count: Annotated[int, Strict(), Field(ge=1, le=100_000)]
+    prefix: Line = Field("", max_length=4)
+    suffix: Line = Field("", max_length=4)
+    width: Annotated[int, Strict(), Field(ge=1, le=15)] = 8
+
+
+class WaybillNumbersOut(BaseModel):
+    carrier: str
+    first: str
+    last: str
+    added: int
+    free: int
+
+
+class LabelIn(_In):
+    size: Literal["100x150", "76x130"] = "100x150"
+
+
+class LabelOut(BaseModel):
+    id: int
+    number: str
+    carrier: str
+    service: str | None
+    tracking_number: str
+    size: str
+    weight_g: int
+    status: str
+    created_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
+
+
+class VoidIn(_In):
+    reason: Text = Field(min_length=1, max_length=400)

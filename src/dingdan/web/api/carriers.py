@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 
 from dingdan.domain.errors import FieldError, ValidationFailed
+from dingdan.domain.labels import LabelSize
 from dingdan.domain.rating import Needs
 from dingdan.services import carriers as svc
+from dingdan.services import labels
 from dingdan.services.carriers import CarrierFields, ServiceFields, ShopRates
-from dingdan.web.deps import ActorDep, ReadUowDep, UowDep
+from dingdan.web.deps import ActorDep, ReadUowDep, UowDep, app_settings
 from dingdan.web.errors import problem_responses
+from dingdan.web.fields import IdPath
 from dingdan.web.schemas_carriers import (
     CarrierIn,
     CarrierOut,
+    LabelIn,
+    LabelOut,
     RateChoiceOut,
     RateImportOut,
     RateShopIn,
     RateShopOut,
+    VoidIn,
+    WaybillNumbersIn,
+    WaybillNumbersOut,
 )
 
 router = APIRouter(tags=["carriers"], responses=problem_responses(400, 401, 422))
@@ -73,3 +81,47 @@ async def shop_rates(number: str, body: RateShopIn, uow: UowDep,
             responses=problem_responses(404))
 async def rate_choices(number: str, uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
     return await svc.rate_choices(number, uow, actor=actor)
+
+
+@router.post("/carriers/{code}/waybill-numbers", response_model=WaybillNumbersOut,
+             status_code=201, responses=problem_responses(404))
+async def add_waybill_numbers(code: CodePath, body: WaybillNumbersIn, uow: UowDep,
+                              actor: ActorDep) -> dict[str, Any]:
+    """Add a range of waybill numbers the carrier issued (面单号段); check digits are the
+    carrier's (its ``check_digit``)."""
+    return await labels.add_waybill_numbers(labels.AddWaybillNumbers(
+        code, body.first, body.count, actor, body.prefix, body.suffix, body.width), uow)
+
+
+@router.post("/orders/{number}/labels", response_model=LabelOut, status_code=201,
+             responses=problem_responses(404, 409), tags=["labels"])
+async def issue_label(number: str, body: LabelIn, uow: UowDep,
+                      actor: ActorDep) -> dict[str, Any]:
+    """A label for the service rate shopping chose, numbered from its carrier's pool."""
+    return await labels.issue_label(labels.IssueLabel(number, actor, LabelSize(body.size)),
+                                    uow)
+
+
+@router.get("/orders/{number}/labels", response_model=list[LabelOut],
+            responses=problem_responses(404), tags=["labels"])
+async def list_labels(number: str, uow: ReadUowDep, actor: ActorDep) -> list[dict[str, Any]]:
+    return await labels.list_labels(number, uow, actor=actor)
+
+
+@router.get("/orders/{number}/labels/{label_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, **problem_responses(404)},
+            tags=["labels"])
+async def label_pdf(request: Request, number: str, label_id: IdPath, uow: ReadUowDep,
+                    actor: ActorDep) -> Response:
+    """The label as PDF, at its size, ready for a thermal printer."""
+    pdf = await labels.label_pdf_of(number, label_id, uow, actor=actor,
+                                    font_path=app_settings(request).label_font)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="label-{label_id}.pdf"'})
+
+
+@router.post("/orders/{number}/labels/{label_id}/void", response_model=LabelOut,
+             responses=problem_responses(404, 409), tags=["labels"])
+async def void_label(number: str, label_id: IdPath, body: VoidIn, uow: UowDep,
+                     actor: ActorDep) -> dict[str, Any]:
+    return await labels.void_label(number, label_id, body.reason, uow, actor=actor)
