@@ -245,14 +245,13 @@ async def shop_rates(cmd: ShopRates, uow: UnitOfWork) -> dict[str, Any]:
                       cmd.needs.insured, cmd.needs.cold_chain)
         now = uow.now()
         rows_by_service: dict[int, list[RateRow]] = {}
-        services = {int(s["id"]): _service(s)
-                    for s in await uow.carriers.services(active_only=True)}
+        active = await uow.carriers.services(active_only=True)
+        services = {int(s["id"]): _service(s) for s in active}
+        carrier_ids = {int(s["id"]): int(s["carrier_id"]) for s in active}
         for r in await uow.carriers.rates(origin, destination):
             sid = int(r["service_id"])
             if sid in services:
                 rows_by_service.setdefault(sid, []).append(_rate_row(r, services[sid].key))
-        carrier_ids = {int(s["id"]): int(s["carrier_id"])
-                       for s in await uow.carriers.services(active_only=True)}
         surcharges = await uow.carriers.surcharges(destination, parcel["ship_city"])
         quotes = [q for sid, svc in services.items() if rating.eligible(svc, needs)
                   if (q := rating.quote(svc, rows_by_service.get(sid, ()), origin, destination,
