@@ -31,6 +31,7 @@ from dingdan.services import catalogue, inventory, users
 from dingdan.services import orders as order_cases
 from dingdan.services.demo import data, people
 from dingdan.services.demo.batch import Batch
+from dingdan.services.demo.carriers import ensure_carriers
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
 from dingdan.store.deliveries import DeliveryRepo
@@ -90,6 +91,7 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         todo = await _not_yet_placed(batch, planned)
         tally.already = len(planned) - len(todo)
         await _live(batch, clock, staff, planned, todo, tally)
+    await ensure_carriers(uows)  # issue 12: carriers, rates, waybills, parcels' scans
     return await _report(uows, tally, len({o.customer for o in planned}), seed,
                          time.perf_counter() - started)
 
