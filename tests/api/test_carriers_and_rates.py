@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import httpx
 from api_support import refused
-from carrier_support import carrier, parcel_order, rates_csv, upload
 from openpyxl import Workbook
 
+from carrier_support import carrier, parcel_order, rates_csv, upload
 from conftest import Clock
 
 
@@ -84,6 +84,15 @@ async def test_a_parcel_with_no_weight_is_refused(app_client: httpx.AsyncClient)
     body = await refused(app_client, "POST", f"/api/v1/orders/{number}/rate-shop", 422,
                          "VALIDATION_FAILED", json={})
     assert body["errors"][0]["loc"] == "weight_g"
+
+
+async def test_rates_are_not_shopped_for_a_parcel_that_left(app_client: httpx.AsyncClient,
+                                                           ) -> None:
+    number = await parcel_order(app_client, f"测{uuid.uuid4().hex[:6]}省")
+    r = await app_client.post(f"/api/v1/orders/{number}/cancel", json={"reason": "不要了"})
+    assert r.status_code == 200, r.text
+    await refused(app_client, "POST", f"/api/v1/orders/{number}/rate-shop", 409,
+                  "ILLEGAL_TRANSITION", json={"weight_g": 1000})
 
 
 async def test_a_rate_table_with_gaps_or_overlaps_is_refused_row_by_row(

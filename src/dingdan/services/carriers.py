@@ -12,9 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dingdan.domain import rating
-from dingdan.domain.errors import ErrorCollector, FieldError, ValidationFailed
+from dingdan.domain import lifecycle, rating
+from dingdan.domain.errors import (
+    ErrorCollector,
+    FieldError,
+    IllegalTransition,
+    ValidationFailed,
+)
 from dingdan.domain.events import Actor
+from dingdan.domain.lifecycle import Status
 from dingdan.domain.permissions import Permission
 from dingdan.domain.rating import Needs, RateRow, RowProblem, Service
 from dingdan.domain.waybills import CheckDigit
@@ -232,6 +238,9 @@ async def shop_rates(cmd: ShopRates, uow: UnitOfWork) -> dict[str, Any]:
         state = await visible_order(uow, cmd.number, cmd.actor)
         require_warehouse(cmd.actor, state.warehouse_id, Permission.ORDER_FULFIL, "order",
                           cmd.number)
+        if Status(state.status) not in lifecycle.RESERVING:
+            raise IllegalTransition({"action": "rate_shop", "status": state.status,
+                                     "reason": "rates are shopped before the parcel leaves"})
         parcel = await uow.carriers.parcel_of(state.id)
         weight = cmd.weight_g or parcel_weight(parcel["lines"])
         if not weight:

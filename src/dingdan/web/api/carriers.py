@@ -65,7 +65,7 @@ async def import_rate_table(file: Annotated[UploadFile, File(description=".xlsx 
 
 
 @router.post("/orders/{number}/rate-shop", response_model=RateShopOut,
-             responses=problem_responses(404))
+             responses=problem_responses(404, 409))
 async def shop_rates(number: str, body: RateShopIn, uow: UowDep,
                      actor: ActorDep) -> dict[str, Any]:
     """Every eligible service's price and promise for the order's parcel; the cheapest that
