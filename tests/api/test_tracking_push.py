@@ -319,3 +319,21 @@ async def test_an_order_not_shipped_cannot_be_subscribed(app_client: httpx.Async
     assert "packed" in PATH_TO
     await refused(app_client, "POST", f"/api/v1/orders/{order['number']}/tracking-subscriptions",
                   409, "ILLEGAL_TRANSITION")
+
+
+async def test_parcels_in_trouble_of_other_warehouses_are_not_shown(
+        app_client: httpx.AsyncClient, role_client) -> None:  # type: ignore[no-untyped-def]
+    order, tn = await shipped(app_client)
+    await push(app_client, kuaidi100_push(tn, [trace("206", "无法联系", "2026-11-12 09:00:00")]))
+    warehouse = (await status_of(app_client, order))["warehouse"]
+    here = await role_client("warehouse", warehouses=[warehouse])
+    other_wh = ref("WH")
+    r = await app_client.post("/api/v1/warehouses", json={"code": other_wh, "name": "别处",
+                                                          "region": "北京"})
+    assert r.status_code == 201, r.text
+    elsewhere = await role_client("warehouse", warehouses=[other_wh])
+    mine = [a["order_number"] for a in (await here.get("/api/v1/tracking/exceptions")).json()]
+    theirs = [a["order_number"] for a in
+              (await elsewhere.get("/api/v1/tracking/exceptions")).json()]
+    assert order in mine and order not in theirs
+    assert (await elsewhere.get(f"/api/v1/orders/{order}/tracking")).status_code == 404

@@ -37,7 +37,7 @@ from dingdan.domain.errors import (
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.lifecycle import Status
 from dingdan.domain.outbox import envelope
-from dingdan.domain.permissions import Permission, may_touch_warehouse
+from dingdan.domain.permissions import Permission
 from dingdan.domain.tracking import AlertKind, Normalised, Provider
 from dingdan.services._access import require, visible_order
 from dingdan.services.orders import ChangeStatus, change_status
@@ -224,9 +224,9 @@ async def tracking_exceptions(uow: UnitOfWork, *, actor: Actor,
     """Parcels in trouble (open tracking alerts), newest first, within the person's
     warehouses."""
     require(actor, Permission.ORDER_READ, "alert", None)
+    scope = sorted(actor.warehouse_ids) if actor.warehouse_ids is not None else None
     async with uow:
-        rows = await uow.tracking.open_alerts(tracking.ALERT_STAGE, limit)
-    return [r for r in rows if may_touch_warehouse(actor, r["warehouse_id"])]
+        return await uow.tracking.open_alerts(tracking.ALERT_STAGE, limit, scope)
 
 
 # -- pushes, as the providers send them ----------------------------------------------------

@@ -88,14 +88,17 @@ class TrackingRepo:
             .returning(alerts.c.id))).first()
         return int(row[0]) if row else None
 
-    async def open_alerts(self, stage: str, limit: int = 200) -> list[dict[str, Any]]:
-        """Open alerts of one stage with their order's carrier and tracking number."""
-        rows = await self.conn.execute(
-            select(alerts, orders.c.carrier, orders.c.tracking_number, orders.c.status,
-                   orders.c.warehouse_id)
-            .select_from(alerts.join(orders, orders.c.number == alerts.c.order_number))
-            .where(alerts.c.stage == stage, alerts.c.resolved_at.is_(None))
-            .order_by(alerts.c.id.desc()).limit(limit))
+    async def open_alerts(self, stage: str, limit: int = 200,
+                          warehouses: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Open alerts of one stage with their order's carrier and tracking number; only
+        orders of ``warehouses`` when given (a person limited to some)."""
+        stmt = (select(alerts, orders.c.carrier, orders.c.tracking_number, orders.c.status,
+                       orders.c.warehouse_id)
+                .select_from(alerts.join(orders, orders.c.number == alerts.c.order_number))
+                .where(alerts.c.stage == stage, alerts.c.resolved_at.is_(None)))
+        if warehouses is not None:
+            stmt = stmt.where(orders.c.warehouse_id.in_(list(warehouses)))
+        rows = await self.conn.execute(stmt.order_by(alerts.c.id.desc()).limit(limit))
         return [dict(r._mapping) for r in rows]
 
     async def resolve_alerts(self, order_number: str, stage: str, kinds: Sequence[str],
