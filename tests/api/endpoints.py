@@ -581,6 +581,8 @@ LABELS: list[Endpoint] = [
              lambda ctx: _labelled(ctx, "/pdf")),
     Endpoint("POST", f"{API}/orders/{{number}}/labels/{{label_id}}/void", P.ORDER_FULFIL,
              lambda ctx: _labelled(ctx, "/void", {"reason": "重新打包"}), "label.void"),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels/{{label_id}}/ship", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/ship"), "order.ship"),
 ]
 
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *TRACKING,

@@ -13,10 +13,10 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from api_support import refused
-from carrier_support import parcel_order, rates_csv, upload
 from pydantic import SecretStr
 
 from carrier_peers import KUAIDI100_SALT, kuaidi100_push, trace
+from carrier_support import parcel_order, rates_csv, upload
 from conftest import Clock
 from dingdan.domain.waybills import CheckDigit, is_valid
 from dingdan.settings import Settings
@@ -104,9 +104,11 @@ async def test_the_labels_number_carries_the_parcel_to_the_door(
     carrier = await ems_carrier(app_client, origin)
     number = await packed_and_rated(app_client, origin, clock)
     label = (await app_client.post(f"/api/v1/orders/{number}/labels", json={})).json()
-    r = await app_client.post(f"/api/v1/orders/{number}/ship", json={
-        "carrier": carrier, "tracking_number": label["tracking_number"]})
+    r = await app_client.post(f"/api/v1/orders/{number}/labels/{label['id']}/ship")
     assert r.status_code == 200, r.text
+    order = (await app_client.get(f"/api/v1/orders/{number}")).json()
+    assert (order["status"], order["carrier"], order["tracking_number"]) == (
+        "shipped", carrier, label["tracking_number"])
     r = await app_client.post("/api/v1/carrier-callbacks/kuaidi100", data=kuaidi100_push(
         label["tracking_number"], [trace("304", "已投柜签收", "2026-11-12 10:30:00"),
                                    trace("103", "已揽收", "2026-11-11 18:00:00")], com="ems"))
@@ -127,6 +129,8 @@ async def test_voiding_a_label(app_client: httpx.AsyncClient, clock: Clock) -> N
     assert (r.json()["status"], r.json()["void_reason"]) == ("voided", "重新打包")
     await refused(app_client, "POST", url, 409, "ILLEGAL_TRANSITION",
                   json={"reason": "again"})
+    await refused(app_client, "POST", f"/api/v1/orders/{number}/labels/{label['id']}/ship",
+                  409, "ILLEGAL_TRANSITION")
     # A new label takes a new number: a voided one is never given out again.
     again = (await app_client.post(f"/api/v1/orders/{number}/labels", json={})).json()
     assert again["tracking_number"] != label["tracking_number"]

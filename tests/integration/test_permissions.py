@@ -226,6 +226,8 @@ USE_CASES: list[UseCase] = [
         nl[0], nl[1], w.uows(read_only=True), actor=a), _labelled),
     UseCase("labels.void_label", P.ORDER_FULFIL, lambda w, a, nl: labels.void_label(
         nl[0], nl[1], "重新打包", w.uows(), actor=a), _labelled),
+    UseCase("labels.ship_with_label", P.ORDER_FULFIL, lambda w, a, nl: labels.ship_with_label(
+        nl[0], nl[1], w.uows, actor=a), _labelled),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the

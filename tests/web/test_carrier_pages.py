@@ -71,8 +71,12 @@ async def test_the_shipping_page_shops_rates_prints_a_label_and_shows_the_parcel
     assert "700000000001" in page and "/pdf" in page
 
     # The parcel leaves with the label's number; Kuaidi100 pushes, one status it never sent.
-    assert (await admin.post(f"/api/v1/orders/{number}/ship", json={
-        "carrier": code, "tracking_number": "700000000001"})).status_code == 200
+    label_id = (await admin.get(f"/api/v1/orders/{number}/labels")).json()[0]["id"]
+    assert f'data-testid="ship-{label_id}"' in page
+    r = await packer.post(f"/orders/{number}/shipping/labels/{label_id}/ship")
+    assert r.status_code == 303, r.text
+    assert (await admin.get(f"/api/v1/orders/{number}")).json()["tracking_number"] == \
+        "700000000001"
     r = await admin.post(K100, data=kuaidi100_push("700000000001", [
         trace("777", "快件遇到了奇怪的事", "2026-11-12 09:00:00"),
         trace("103", "快递员已揽件", "2026-11-11 18:00:00", "杭州市")]))

@@ -32,12 +32,13 @@ from dingdan.domain.labels import (
     LabelStatus,
     mask_phone,
 )
-from dingdan.domain.lifecycle import Status
+from dingdan.domain.lifecycle import Action, Status
 from dingdan.domain.machine import missing
 from dingdan.domain.permissions import Permission
 from dingdan.domain.waybills import CheckDigit, number_range
 from dingdan.services._access import require, require_warehouse, visible_order
-from dingdan.store.uow import UnitOfWork
+from dingdan.services.orders import ChangeStatus, change_status
+from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
 # A label is printed while the order is being picked or packed, before hand-over.
 LABELLABLE = frozenset({Status.ALLOCATED, Status.PICKING, Status.PACKED})
@@ -212,3 +213,23 @@ async def void_label(number: str, label_id: int, reason: str | None, uow: UnitOf
                                {"label_id": label_id, **values})
         await uow.commit()
     return _public({**row, **values}, number)
+
+
+async def ship_with_label(number: str, label_id: int, uows: UnitOfWorkFactory, *,
+                          actor: Actor) -> int:
+    """Hand the parcel over with its label: the order's ship action, with the label's carrier
+    and number — nobody types them. Returns the order's new version."""
+    require(actor, Permission.ORDER_FULFIL, "label", label_id)
+    async with uows(read_only=True) as uow:
+        state = await visible_order(uow, number, actor)
+        row = next((r for r in await uow.carriers.labels(state.id) if r["id"] == label_id),
+                   None)
+    if row is None:
+        raise NotFound({"kind": "label", "key": label_id})
+    if row["status"] != LabelStatus.ISSUED.value:
+        raise IllegalTransition({"action": "ship", "status": row["status"],
+                                 "reason": "the label is voided"})
+    return await change_status(ChangeStatus(number, Action.SHIP, actor,
+                                            carrier=str(row["carrier"]),
+                                            tracking_number=str(row["tracking_number"]),
+                                            data={"label_id": label_id}), uows())

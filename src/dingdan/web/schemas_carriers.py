@@ -156,3 +156,8 @@ class LabelOut(BaseModel):
 
 class VoidIn(_In):
     reason: Text = Field(min_length=1, max_length=400)
+
+
+class ShippedOut(BaseModel):
+    number: str
+    version: int

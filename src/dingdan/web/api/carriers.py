@@ -12,7 +12,7 @@ from dingdan.domain.rating import Needs
 from dingdan.services import carriers as svc
 from dingdan.services import labels
 from dingdan.services.carriers import CarrierFields, ServiceFields, ShopRates
-from dingdan.web.deps import ActorDep, ReadUowDep, UowDep, app_settings
+from dingdan.web.deps import ActorDep, ReadUowDep, UowDep, app_settings, uow_factory
 from dingdan.web.errors import problem_responses
 from dingdan.web.fields import IdPath
 from dingdan.web.schemas_carriers import (
@@ -24,6 +24,7 @@ from dingdan.web.schemas_carriers import (
     RateImportOut,
     RateShopIn,
     RateShopOut,
+    ShippedOut,
     VoidIn,
     WaybillNumbersIn,
     WaybillNumbersOut,
@@ -125,3 +126,12 @@ async def label_pdf(request: Request, number: str, label_id: IdPath, uow: ReadUo
 async def void_label(number: str, label_id: IdPath, body: VoidIn, uow: UowDep,
                      actor: ActorDep) -> dict[str, Any]:
     return await labels.void_label(number, label_id, body.reason, uow, actor=actor)
+
+
+@router.post("/orders/{number}/labels/{label_id}/ship", response_model=ShippedOut,
+             responses=problem_responses(404, 409), tags=["labels"])
+async def ship_with_label(request: Request, number: str, label_id: IdPath,
+                          actor: ActorDep) -> dict[str, Any]:
+    """Ship the order with this label's carrier and tracking number."""
+    version = await labels.ship_with_label(number, label_id, uow_factory(request), actor=actor)
+    return {"number": number, "version": version}

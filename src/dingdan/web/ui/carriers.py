@@ -18,7 +18,7 @@ from dingdan.services import carriers, labels, queries
 from dingdan.services import tracking as tracking_svc
 from dingdan.web.ui import error_response, page_language, redirect, render
 from dingdan.web.ui.carriers_text import carrier_text
-from dingdan.web.ui.deps import PageActor, read_uow, write_uow
+from dingdan.web.ui.deps import PageActor, read_uow, uows, write_uow
 
 router = APIRouter()
 MAX_SHEET_BYTES = 900_000
@@ -125,6 +125,16 @@ async def void_label(number: str, label_id: int, request: Request, actor: PageAc
                      reason: Annotated[str, Form(max_length=400)] = "") -> Response:
     try:
         await labels.void_label(number, label_id, reason, write_uow(request), actor=actor)
+    except DomainError as exc:
+        return error_response(request, exc, actor)
+    return redirect(request, f"/orders/{number}/shipping")
+
+
+@router.post("/orders/{number}/shipping/labels/{label_id}/ship")
+async def ship_with_label(number: str, label_id: int, request: Request,
+                          actor: PageActor) -> Response:
+    try:
+        await labels.ship_with_label(number, label_id, uows(request), actor=actor)
     except DomainError as exc:
         return error_response(request, exc, actor)
     return redirect(request, f"/orders/{number}/shipping")

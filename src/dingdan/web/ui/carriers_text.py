@@ -45,6 +45,7 @@ CARRIER_TEXT: dict[str, tuple[str, str]] = {
     "ship.no_labels": ("还没有面单。", "No label yet."),
     "ship.pdf": ("PDF", "PDF"),
     "ship.void": ("作废", "Void"),
+    "ship.hand_over": ("交接发货", "Ship with this label"),
     "ship.void_reason": ("作废原因", "Why void it"),
     "ship.tracking": ("物流轨迹", "Tracking history"),
     "ship.no_events": ("还没有物流信息。", "No scan yet."),
