@@ -119,3 +119,12 @@ def test_the_label_table_passes_the_shared_check() -> None:
                   permissions=frozenset({"order.fulfil"}))
     assert mask_phone("+8613800138000") == "138****8000"
     assert mask_phone("021-1") == "*****"
+
+
+def test_each_action_an_event_takes_leads_where_the_table_says() -> None:
+    for status in Status:
+        for event in TrackingStatus:
+            action = tracking.order_action(status, event)
+            if action is not None:
+                row = lifecycle.find(status, action)
+                assert row is not None and row.target is tracking.status_after(action)

@@ -172,6 +172,11 @@ def order_action(order_status: Status, event: TrackingStatus) -> Action | None:
     return action if lifecycle.find(order_status, action) is not None else None
 
 
+def status_after(action: Action) -> Status:
+    """Where an action :func:`order_action` gave leads the order."""
+    return _TARGET[action]
+
+
 class AlertKind(StrEnum):
     """Why a parcel needs a person (the alerts table's ``kind``; stage ``tracking``)."""
 

@@ -118,7 +118,7 @@ async def receive_update(update: ParcelUpdate, provider: Provider,
                           "scanned_at": scan.occurred_at.isoformat()}), _Lent(uow))
                 await uow.tracking.set_event_action(event_id, action.value)
                 moved.append(action.value)
-                status = Status((await _state(uow, state.number)).status)
+                status = tracking.status_after(action)
             kind = tracking.alert_for(n)
             if kind is not None and await _raise_alert(uow, state, kind, now, {
                     "tracking_number": update.tracking_number, "carrier_code": scan.code,
