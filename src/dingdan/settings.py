@@ -131,6 +131,15 @@ class Settings(BaseSettings):
     portal_limit_per_order: str = "5/minute;20/hour"  # failed proofs on one order number
     # Order imports (issue 10): an uploaded sheet may be larger than other bodies.
     max_upload_bytes: int = 20 << 20
+    # Carriers and tracking (issue 12); see docs/carriers.md. A push whose signature does not
+    # verify with these is refused (401); with none set, that provider's pushes are refused.
+    kuaidi100_endpoint: str = "https://poll.kuaidi100.com"  # a local peer in tests
+    kuaidi100_key: SecretStr | None = None  # 授权key
+    kuaidi100_customer: str | None = None  # customer (real-time query)
+    kuaidi100_salt: SecretStr | None = None  # signs Kuaidi100's pushes to us: MD5(param+salt)
+    sf_check_word: SecretStr | None = None  # 顺丰 校验码: signs SF's route pushes (msgDigest)
+    tracking_silence_scan_seconds: int = 900  # how often parcels silent for 48 h are looked for
+    label_font: str | None = None  # a CJK TrueType font for labels; default: fonts-wqy-zenhei
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

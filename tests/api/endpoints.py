@@ -26,6 +26,7 @@ from dingdan.domain.events import SYSTEM
 from dingdan.domain.lifecycle import Action, OrderFacts, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, permission_for
 from dingdan.services import tokens, users
+from dingdan.store.tables_carriers import rate_choices
 from dingdan.store.uow import UnitOfWorkFactory
 from helpers import order_body
 from people_support import ACTION_INPUT, PATHS, World
@@ -624,7 +625,131 @@ INTAKE: list[Endpoint] = [
     Endpoint("GET", f"{API}/orders/{{number}}/ship-notice", P.ORDER_READ, _shipped_edi),
 ]
 
-ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW, *INTAKE]
+
+async def _shipped_order(ctx: Ctx, suffix: str = "") -> Call:
+    return Call(f"{API}/orders/{await ctx.order(Status.SHIPPED)}{suffix}")
+
+
+TRACKING: list[Endpoint] = [
+    # Signed by the carrier, not by a person: the walk sends JSON and gets 422; the signed
+    # pushes (and their tracking.scans audit rows) are in test_tracking_push.py.
+    Endpoint("POST", f"{API}/carrier-callbacks/kuaidi100", None,
+             _const(f"{API}/carrier-callbacks/kuaidi100")),
+    Endpoint("POST", f"{API}/carrier-callbacks/sf-express", None,
+             _const(f"{API}/carrier-callbacks/sf-express")),
+    Endpoint("GET", f"{API}/orders/{{number}}/tracking", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/tracking")),
+    Endpoint("POST", f"{API}/orders/{{number}}/tracking-subscriptions", P.ORDER_TRACK,
+             lambda ctx: _shipped_order(ctx, "/tracking-subscriptions"), "tracking.subscribe"),
+    Endpoint("GET", f"{API}/tracking/exceptions", P.ORDER_READ,
+             _const(f"{API}/tracking/exceptions")),
+]
+
+def _carrier_code() -> str:
+    return f"C{random.randrange(16**8):08X}"
+
+
+async def _put_carrier(ctx: Ctx) -> Call:
+    return Call(f"{API}/carriers/{_carrier_code()}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+
+
+async def _rate_table(ctx: Ctx) -> Call:
+    carrier = _carrier_code()
+    r = await ctx.admin.put(f"{API}/carriers/{carrier}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+    assert r.status_code == 200, r.text
+    sheet = ("carrier,service,origin,destination,min_kg,max_kg,first_kg,first_price,step_kg,"
+             f"step_price\n{carrier},standard,广东,上海,0,30,1,12,1,2\n")
+    return Call(f"{API}/rate-tables", files={"file": ("rates.csv", sheet.encode(), "text/csv")})
+
+
+CARRIERS: list[Endpoint] = [
+    Endpoint("GET", f"{API}/carriers", P.ORDER_READ, _const(f"{API}/carriers")),
+    Endpoint("PUT", f"{API}/carriers/{{code}}", P.SETTINGS_WRITE, _put_carrier, "carrier.put"),
+    Endpoint("POST", f"{API}/rate-tables", P.SETTINGS_WRITE, _rate_table, "rate_table.import"),
+    Endpoint("POST", f"{API}/orders/{{number}}/rate-shop", P.ORDER_FULFIL,
+             lambda ctx: _with_json(_new_order(ctx, "/rate-shop"), {"weight_g": 1000}),
+             "order.rate_shop"),
+    Endpoint("GET", f"{API}/orders/{{number}}/rate-choices", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/rate-choices")),
+]
+
+
+async def _with_json(call: Awaitable[Call], body: Any) -> Call:
+    made = await call
+    made.json = body
+    return made
+
+
+async def _carrier_with_numbers(ctx: Ctx) -> tuple[str, int]:
+    """A carrier with one service and three waybill numbers: (code, service id)."""
+    code = _carrier_code()
+    r = await ctx.admin.put(f"{API}/carriers/{code}", json={
+        "name_zh": "测试快递", "name_en": "Test Express",
+        "services": [{"code": "standard", "name_zh": "标快", "name_en": "Standard",
+                      "transit_days": 2}]})
+    assert r.status_code == 200, r.text
+    r = await ctx.admin.post(f"{API}/carriers/{code}/waybill-numbers",
+                             json={"first": 1, "count": 3, "width": 12})
+    assert r.status_code == 201, r.text
+    async with ctx.uows(read_only=True) as uow:
+        service = next(s for s in await uow.carriers.services() if s["carrier"] == code)
+    return code, int(service["id"])
+
+
+async def _rated_packed_order(ctx: Ctx) -> str:
+    """A packed order whose rate shopping chose a service with numbers in its pool."""
+    _, service_id = await _carrier_with_numbers(ctx)
+    number = await ctx.order(Status.PACKED)
+    async with ctx.uows(read_only=True) as uow:
+        state = await uow.orders.get_state(number)
+        now = uow.now()
+    assert state is not None
+    await ctx.insert(rate_choices, {
+        "order_id": state.id, "service_id": service_id, "price": 1200, "currency": "CNY",
+        "promised_at": now, "keeps_promise": True, "weight_g": 1000, "alternatives": [],
+        "reason": "test", "actor": "system:test", "created_at": now})
+    return number
+
+
+async def _labelled(ctx: Ctx, suffix: str, body: Any = None) -> Call:
+    number = await _rated_packed_order(ctx)
+    r = await ctx.admin.post(f"{API}/orders/{number}/labels", json={})
+    assert r.status_code == 201, r.text
+    return Call(f"{API}/orders/{number}/labels/{r.json()['id']}{suffix}", json=body)
+
+
+async def _numbers(ctx: Ctx) -> Call:
+    code, _ = await _carrier_with_numbers(ctx)
+    return Call(f"{API}/carriers/{code}/waybill-numbers", json={"first": 100, "count": 2,
+                                                                "width": 12})
+
+
+async def _label(ctx: Ctx) -> Call:
+    return Call(f"{API}/orders/{await _rated_packed_order(ctx)}/labels", json={})
+
+
+LABELS: list[Endpoint] = [
+    Endpoint("POST", f"{API}/carriers/{{code}}/waybill-numbers", P.SETTINGS_WRITE, _numbers,
+             "waybill_numbers.add"),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels", P.ORDER_FULFIL, _label, "label.issue"),
+    Endpoint("GET", f"{API}/orders/{{number}}/labels", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/labels")),
+    Endpoint("GET", f"{API}/orders/{{number}}/labels/{{label_id}}/pdf", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/pdf")),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels/{{label_id}}/void", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/void", {"reason": "重新打包"}), "label.void"),
+    Endpoint("POST", f"{API}/orders/{{number}}/labels/{{label_id}}/ship", P.ORDER_FULFIL,
+             lambda ctx: _labelled(ctx, "/ship"), "order.ship"),
+]
+
+ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW, *INTAKE,
+                             *TRACKING, *CARRIERS, *LABELS]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {
@@ -634,8 +759,15 @@ NOT_AUDITED: dict[str, str] = {
     f"POST {API}/notification-templates/preview": "renders a template; changes nothing",
     f"POST {API}/review/dry-run": "replays rules over recorded facts; changes nothing",
 }
+NOT_AUDITED.update({
+    f"POST {API}/carrier-callbacks/kuaidi100": "a carrier's signed form push; the walk's JSON "
+        "is refused (422). Signed pushes record tracking.scans (test_tracking_push.py)",
+    f"POST {API}/carrier-callbacks/sf-express": "as the Kuaidi100 push",
+})
 # Open to callers who are not signed in.
-PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions"}
+PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions",
+                    f"POST {API}/carrier-callbacks/kuaidi100",
+                    f"POST {API}/carrier-callbacks/sf-express"}
 
 
 def api_operations(app: Any) -> set[str]:

@@ -37,12 +37,14 @@ from dingdan.domain.permissions import (
 from dingdan.services import (
     audit,
     blocklist,
+    carriers,
     catalogue,
     channel_orders,
     customers,
     edi,
     imports,
     inventory,
+    labels,
     orders,
     portal,
     privacy,
@@ -50,6 +52,7 @@ from dingdan.services import (
     review,
     shops,
     tokens,
+    tracking,
     users,
 )
 from dingdan.store.audit import AuditQuery
@@ -121,6 +124,48 @@ async def _blocklist_entry(w: World) -> int:
 
 async def _rules_version(w: World) -> int:
     return int((await review.current_rules(w.uows(read_only=True), actor=SYSTEM))["version"])
+async def _carrier(w: World) -> str:
+    code = ref("C")[:14].replace("-", "")
+    await carriers.put_carrier(carriers.CarrierFields(code, "测试快递", "Test", services=(
+        carriers.ServiceFields("standard", "标快", "Standard", 2),)), w.uows(), actor=SYSTEM)
+    return code
+
+
+async def _rated(w: World) -> str:
+    """A packed order whose rate shopping chose a service with numbers in its pool."""
+    code = await _carrier(w)
+    await labels.add_waybill_numbers(labels.AddWaybillNumbers(code, 1, 3, SYSTEM, width=12),
+                                     w.uows())
+    number = await w.place()
+    await w.drive(number, Status.PACKED)
+    async with w.uows() as uow:
+        state = await uow.orders.get_state(number)
+        service = next(s for s in await uow.carriers.services() if s["carrier"] == code)
+        assert state is not None
+        await uow.carriers.record_choice({
+            "order_id": state.id, "service_id": service["id"], "price": 1200,
+            "currency": "CNY", "promised_at": uow.now(), "keeps_promise": True,
+            "weight_g": 1000, "alternatives": [], "reason": "test", "actor": "system:test",
+            "created_at": uow.now()})
+        await uow.commit()
+    return number
+
+
+async def _labelled(w: World) -> tuple[str, int]:
+    number = await _rated(w)
+    label = await labels.issue_label(labels.IssueLabel(number, SYSTEM), w.uows())
+    return number, int(label["id"])
+
+
+def _rate_sheet(carrier: str) -> bytes:
+    return ("carrier,service,origin,destination,min_kg,max_kg,first_kg,first_price,step_kg,"
+            f"step_price\n{carrier},standard,广东,上海,0,30,1,12,1,2\n").encode()
+
+
+async def _shipped(w: World) -> str:
+    number = await w.place()
+    await w.drive(number, Status.SHIPPED)
+    return number
 
 
 def _moved_address() -> Address:
@@ -242,6 +287,37 @@ USE_CASES: list[UseCase] = [
     # Published switched off: other tests sharing the database keep paid orders waiting.
     UseCase("review.publish_rules", P.SETTINGS_WRITE, lambda w, a, v: review.publish_rules(
         review.PublishRules([], False, a, v), w.uows()), _rules_version),
+    UseCase("tracking.parcel_history", P.ORDER_READ, lambda w, a, n: tracking.parcel_history(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("tracking.tracking_exceptions", P.ORDER_READ,
+            lambda w, a, _: tracking.tracking_exceptions(w.uows(read_only=True), actor=a)),
+    UseCase("tracking.request_subscription", P.ORDER_TRACK,
+            lambda w, a, n: tracking.request_subscription(n, w.uows(), actor=a), _shipped),
+    UseCase("carriers.list_carriers", P.ORDER_READ,
+            lambda w, a, _: carriers.list_carriers(w.uows(read_only=True), actor=a)),
+    UseCase("carriers.put_carrier", P.SETTINGS_WRITE, lambda w, a, _: carriers.put_carrier(
+        carriers.CarrierFields(ref("C")[:14].replace("-", ""), "测试快递", "Test"), w.uows(),
+        actor=a)),
+    UseCase("carriers.import_rate_table", P.SETTINGS_WRITE,
+            lambda w, a, c: carriers.import_rate_table(_rate_sheet(c), "r.csv", w.uows(), actor=a),
+            _carrier),
+    UseCase("carriers.shop_rates", P.ORDER_FULFIL, lambda w, a, n: carriers.shop_rates(
+        carriers.ShopRates(n, a, weight_g=1000), w.uows()), _order),
+    UseCase("carriers.rate_choices", P.ORDER_READ, lambda w, a, n: carriers.rate_choices(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("labels.add_waybill_numbers", P.SETTINGS_WRITE,
+            lambda w, a, c: labels.add_waybill_numbers(labels.AddWaybillNumbers(
+                c, 1, 2, a, width=12), w.uows()), _carrier),
+    UseCase("labels.issue_label", P.ORDER_FULFIL, lambda w, a, n: labels.issue_label(
+        labels.IssueLabel(n, a), w.uows()), _rated),
+    UseCase("labels.list_labels", P.ORDER_READ, lambda w, a, n: labels.list_labels(
+        n, w.uows(read_only=True), actor=a), _order),
+    UseCase("labels.label_pdf_of", P.ORDER_FULFIL, lambda w, a, nl: labels.label_pdf_of(
+        nl[0], nl[1], w.uows(read_only=True), actor=a), _labelled),
+    UseCase("labels.void_label", P.ORDER_FULFIL, lambda w, a, nl: labels.void_label(
+        nl[0], nl[1], "重新打包", w.uows(), actor=a), _labelled),
+    UseCase("labels.ship_with_label", P.ORDER_FULFIL, lambda w, a, nl: labels.ship_with_label(
+        nl[0], nl[1], w.uows, actor=a), _labelled),
 ]
 
 
@@ -332,7 +408,12 @@ NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
                           "users.change_password", "users.sign_out_everywhere",
                           "portal.prove_by_phone"}  # the customer proving who they are
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal, privacy,
-           customers, review, blocklist, channel_orders, imports, shops, edi)
+           customers, review, blocklist, channel_orders, imports, shops, edi, tracking,
+           carriers, labels)
+# Carriers' pushes prove who they are by their signature; the worker's jobs act as the system.
+NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
+                           "tracking.receive_sf_push", "tracking.scan_silent_parcels",
+                           "tracking.subscribe_pending"}
 
 
 def _draft(w: World) -> Any:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.domain.errors import StoreUnavailable
 from dingdan.store.audit import AuditRepo
+from dingdan.store.carriers import CarrierRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.customers import CustomerRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
@@ -31,6 +32,7 @@ from dingdan.store.review import ReviewRepo
 from dingdan.store.sessions import SessionRepo
 from dingdan.store.stock import StockRepo
 from dingdan.store.tokens import TokenRepo
+from dingdan.store.tracking import TrackingRepo
 from dingdan.store.users import UserRepo
 
 Clock = Callable[[], datetime]
@@ -63,6 +65,8 @@ class UnitOfWork:
     review: ReviewRepo
     channels: ChannelRepo
     imports: ImportRepo
+    tracking: TrackingRepo
+    carriers: CarrierRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -123,6 +127,8 @@ class UnitOfWork:
         self.ratings = RatingRepo(conn)
         self.channels = ChannelRepo(conn)
         self.imports = ImportRepo(conn)
+        self.tracking = TrackingRepo(conn)
+        self.carriers = CarrierRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -22,10 +22,12 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, intake_hooks, live, metrics, portal, ui
+from dingdan.web.api import carriers as carriers_api
 from dingdan.web.api import catalogue, notifications, orders, privacy, push, webhooks
 from dingdan.web.api import customers as customers_api
 from dingdan.web.api import intake as intake_api
 from dingdan.web.api import review as review_api
+from dingdan.web.api import tracking as tracking_api
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
@@ -110,6 +112,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(review_api.router, prefix=API)
     app.include_router(intake_api.router, prefix=API)  # imports, connected shops
     app.include_router(intake_hooks.router)  # the shops' signed order webhooks
+    app.include_router(tracking_api.router, prefix=API)
+    app.include_router(carriers_api.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dingdan.adapters.netguard import OutboundGuard
+from dingdan.adapters.notify.registry import outbound_guard
 from dingdan.domain.notifications import parse_tier_rules
 from dingdan.domain.sla import WorkingCalendar
 from dingdan.services.delivery import DeliveryPolicy
@@ -20,6 +22,18 @@ class BackupSchedule:
     directory: Path
     interval_seconds: int
     keep: int
+
+
+@dataclass(frozen=True)
+class Kuaidi100Plan:
+    """Where and how the worker subscribes parcels at Kuaidi100 (issue 12)."""
+
+    endpoint: str
+    key: str
+    customer: str
+    salt: str
+    callback_url: str
+    guard: OutboundGuard  # the endpoint is the operator's; still through the guard
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,8 @@ class WorkerConfig:
     listen_url: str | None = None  # PostgreSQL: LISTEN here for new outbox rows
     jobs: bool = True  # run the timed jobs too (a delivery-only worker says no)
     backup: BackupSchedule | None = None  # None: the worker makes no backups
+    tracking_silence_scan_seconds: int = 900  # parcels silent for 48 h (issue 12)
+    kuaidi100: Kuaidi100Plan | None = None  # None: no Kuaidi100 key, no subscriptions sent
 
 
 def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
@@ -67,4 +83,16 @@ def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
         backup=BackupSchedule(settings.database_url, settings.backup_dir,
                               max(60, int(settings.backup_interval_hours * 3600)),
                               settings.backup_keep)
-        if settings.backup_interval_hours > 0 else None)
+        if settings.backup_interval_hours > 0 else None,
+        tracking_silence_scan_seconds=settings.tracking_silence_scan_seconds,
+        kuaidi100=_kuaidi100(settings))
+
+
+def _kuaidi100(settings: Settings) -> Kuaidi100Plan | None:
+    if settings.kuaidi100_key is None or settings.kuaidi100_salt is None:
+        return None
+    return Kuaidi100Plan(
+        settings.kuaidi100_endpoint, settings.kuaidi100_key.get_secret_value(),
+        settings.kuaidi100_customer or "", settings.kuaidi100_salt.get_secret_value(),
+        f"{settings.public_base_url.rstrip('/')}/api/v1/carrier-callbacks/kuaidi100",
+        outbound_guard(settings))

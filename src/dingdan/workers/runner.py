@@ -25,9 +25,11 @@ from typing import Any
 
 import structlog
 
+from dingdan.adapters.carriers.kuaidi100 import Kuaidi100Client
+from dingdan.adapters.netguard import guarded_client
 from dingdan.adapters.notify.port import Message, Sender, SendResult
 from dingdan.domain.notifications import Channel
-from dingdan.services import jobs, sla
+from dingdan.services import jobs, sla, tracking
 from dingdan.services.delivery import (
     Claimed,
     build_message,
@@ -205,6 +207,7 @@ class Worker:
                  Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
                  Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
                  Job("dead_letter_digest", digest, dead_letter_digest)]
+        timed.extend(self._tracking_jobs())
         if cfg.backup is not None:
             plan = cfg.backup
 
@@ -219,6 +222,26 @@ class Worker:
 
             timed.append(Job("backup", plan.interval_seconds, scheduled_backup))
         return timed
+
+    def _tracking_jobs(self) -> list[Job]:
+        """Issue 12: the 48-hour silence scan; Kuaidi100 subscriptions when it is keyed."""
+        cfg = self.config
+
+        async def silence(tick: datetime) -> object:
+            return await tracking.scan_silent_parcels(self.uows)
+
+        jobs_ = [Job("tracking_silence", cfg.tracking_silence_scan_seconds, silence)]
+        plan = cfg.kuaidi100
+        if plan is not None:
+            async def subscribe(tick: datetime) -> object:
+                async with guarded_client(plan.guard) as http:
+                    client = Kuaidi100Client(http, key=plan.key, customer=plan.customer,
+                                             endpoint=plan.endpoint)
+                    return await tracking.subscribe_pending(self.uows, client,
+                                                            plan.callback_url, plan.salt)
+
+            jobs_.append(Job("kuaidi100_subscribe", 60, subscribe))
+        return jobs_
 
     async def run_due_jobs(self) -> list[str]:
         """Run each job whose tick has come and that no other worker ran for this tick."""

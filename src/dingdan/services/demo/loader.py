@@ -31,6 +31,7 @@ from dingdan.services import catalogue, inventory, users
 from dingdan.services import orders as order_cases
 from dingdan.services.demo import data, people
 from dingdan.services.demo.batch import Batch
+from dingdan.services.demo.carriers import ensure_carriers
 from dingdan.services.demo.intake import load_intake
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
@@ -109,6 +110,9 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
     if portal_made:
         report += f"\n{len(portal_made)} customers used their own page (address moved, help asked)."
     return report
+    await ensure_carriers(uows)  # issue 12: carriers, rates, waybills, parcels' scans
+    return await _report(uows, tally, len({o.customer for o in planned}), seed,
+                         time.perf_counter() - started)
 
 
 async def _ensure_catalogue(batch: Batch, tally: _Tally) -> None:
