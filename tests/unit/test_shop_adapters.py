@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from shop_payloads import body_of, shopify_order, sign, woocommerce_order
 
 from dingdan.adapters.channels import shopify, woocommerce
 from dingdan.adapters.channels.shops import district_of, full_name, signed
 from dingdan.domain.errors import ValidationFailed
+from shop_payloads import body_of, shopify_order, sign, woocommerce_order
 
 
 def test_a_signature_verifies_only_over_the_very_bytes_and_secret() -> None:
