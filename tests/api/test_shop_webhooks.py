@@ -211,3 +211,45 @@ async def test_an_order_dingdan_cannot_take_is_refused_naming_the_fields(
     assert r.status_code == 422 and r.json()["code"] == "VALIDATION_FAILED", r.text
     assert {e["loc"] for e in r.json()["errors"]} == {"lines.0.sku"}
     assert await db_state(app_client) == before
+
+
+async def test_a_generic_json_channel_lands_orders_through_its_mapping(
+        app_client: httpx.AsyncClient, anonymous: httpx.AsyncClient) -> None:
+    cat = await seed_catalogue(app_client, {"A": 10})
+    sku = cat["skus"]["A"]
+    code = ref("erp").lower()
+    mapping = {"order_id": "no", "recipient": "to.name", "phone": "to.tel",
+               "province": "to.addr.prov", "city": "to.addr.city",
+               "district": "to.addr.area", "street": "to.addr.line", "lines": "items",
+               "sku": "code", "quantity": "n", "unit_price": "price", "paid": "payment.done",
+               "version": "changed"}
+    r = await app_client.post("/api/v1/channel-sources", json={
+        "code": code, "kind": "json", "name": "ERP", "secret": SECRET, "mapping": mapping})
+    assert r.status_code == 201, r.text
+
+    def order(n: int, changed: str, done: bool) -> dict[str, Any]:
+        return {"no": "ERP-1", "changed": changed, "payment": {"done": done},
+                "to": {"name": "王五", "tel": "13700137000", "addr": {
+                    "prov": "北京市", "city": "北京市", "area": "朝阳区", "line": "建国路 1 号"}},
+                "items": [{"code": sku, "n": n, "price": 12.5}]}
+
+    async def send(payload: dict[str, Any]) -> httpx.Response:
+        body = body_of(payload)
+        return await anonymous.post(f"/intake/json/{code}", content=body, headers={
+            "X-Dingdan-Signature": sign(SECRET, body)})
+
+    r = await send(order(2, "2026-11-11T10:00:00+08:00", False))
+    assert r.json()["outcome"] == "created", r.text
+    r = await send(order(3, "2026-11-11T10:05:00+08:00", True))
+    assert (r.json()["outcome"], set(r.json()["changed"])) == (
+        "updated", {"lines", "subtotal", "total", "pay"})
+    placed = await the_order(app_client, code)
+    assert (placed["status"], placed["amounts"]["total"]) == ("paid", 3750)
+    # a body its mapping cannot read is refused naming the field, and writes nothing
+    broken = order(1, "2026-11-11T10:09:00+08:00", True)
+    broken["items"][0]["n"] = "many"
+    body = body_of(broken)
+    problem = await refused(anonymous, "POST", f"/intake/json/{code}", 422,
+                            "VALIDATION_FAILED", content=body,
+                            headers={"X-Dingdan-Signature": sign(SECRET, body)})
+    assert [e["code"] for e in problem["errors"]] == ["not_a_number"]

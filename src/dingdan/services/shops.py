@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from types import ModuleType
 from typing import Any
 
-from dingdan.adapters.channels import shopify, woocommerce
+from dingdan.adapters.channels import generic_json, shopify, woocommerce
 from dingdan.domain.channel_orders import Arrival
 from dingdan.domain.errors import AlreadyExists, ErrorCollector, SignatureInvalid
 from dingdan.domain.events import Actor, ActorKind
@@ -25,7 +26,8 @@ from dingdan.services._access import require
 from dingdan.services.channel_orders import ChannelOrder, Received, receive_channel_order
 from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 
-KINDS: dict[str, ModuleType] = {"shopify": shopify, "woocommerce": woocommerce}
+KINDS: dict[str, ModuleType] = {"shopify": shopify, "woocommerce": woocommerce,
+                                "json": generic_json}
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
 RESERVED_CODES = frozenset({"api", "csv", "web", "phone", "demo"})
 
@@ -37,6 +39,8 @@ class ConnectShop:
     name: str
     secret: str
     actor: Actor
+    # kind "json": the mapping of its order JSON (``adapters.channels.generic_json``)
+    mapping: Mapping[str, str] | None = None
 
 
 async def connect_shop(cmd: ConnectShop, uow: UnitOfWork) -> dict[str, Any]:
@@ -51,6 +55,8 @@ async def connect_shop(cmd: ConnectShop, uow: UnitOfWork) -> dict[str, Any]:
         errors.add("secret", "too_short", "the shop's signing secret (16 characters or more)")
     if not cmd.name.strip():
         errors.add("name", "required", "a name people recognise")
+    if cmd.kind == "json" and not {"order_id", "lines"} <= set(cmd.mapping or {}):
+        errors.add("mapping", "required", "a JSON channel's mapping names order_id and lines")
     errors.raise_if_any()
     async with uow:
         if await uow.channels.source(cmd.code) is not None:
@@ -60,8 +66,11 @@ async def connect_shop(cmd: ConnectShop, uow: UnitOfWork) -> dict[str, Any]:
             code=cmd.code, kind=cmd.kind, name=cmd.name.strip(), secret=cmd.secret,
             active=True, version=1, created_by=cmd.actor.label, created_at=now,
             updated_at=now))
+        if cmd.mapping:
+            await uow.imports.save_mapping(cmd.code, cmd.mapping, cmd.actor.label, now)
         await uow.audit.record(cmd.actor, "channel_source.create", "channel_source", cmd.code,
-                               None, {"kind": cmd.kind, "name": cmd.name.strip()})
+                               None, {"kind": cmd.kind, "name": cmd.name.strip(),
+                                      "mapping": dict(cmd.mapping or {})})
         await uow.commit()
     return {"id": source_id, "code": cmd.code, "kind": cmd.kind, "name": cmd.name.strip(),
             "active": True}
@@ -81,17 +90,19 @@ def shop_actor(code: str, kind: str, ip: str | None) -> Actor:
 
 async def receive_shop_message(code: str, kind: str, body: bytes,
                                headers: Mapping[str, str], uows: UnitOfWorkFactory,
-                               ip: str | None = None) -> Received | None:
+                               ip: str | None = None, tz: tzinfo = UTC) -> Received | None:
     """Verify and take one webhook delivery of shop ``code``. None: a delivery with no order
     in it (WooCommerce's ping, a topic Dingdan does not take)."""
     async with uows(read_only=True) as uow:
         source = await uow.channels.source(code)
+        mapping = await uow.imports.mapping(code) if kind == "json" else {}
     adapter = KINDS.get(kind)
     # An unknown shop and a wrong signature answer alike: the codes stay unknown to guessers.
     if source is None or not source.active or source.kind != kind or adapter is None \
             or not adapter.verify(source.secret, body, headers):
         raise SignatureInvalid({"channel": code})
-    message = adapter.parse(code, body, headers)
+    message = (generic_json.parse(code, body, mapping, tz) if kind == "json"
+               else adapter.parse(code, body, headers))
     if message is None:
         return None
     received = await receive_channel_order(ChannelOrder(

@@ -1,5 +1,6 @@
-"""The shops' order webhooks: ``POST /intake/shopify/{code}`` and
-``POST /intake/woocommerce/{code}``, where ``code`` is the shop connected through
+"""The shops' order webhooks: ``POST /intake/shopify/{code}``,
+``POST /intake/woocommerce/{code}`` and the generic ``POST /intake/json/{code}``, where
+``code`` is the shop connected through
 ``/api/v1/channel-sources``. No token: the shop's HMAC signature of the raw body is the
 credential (``services.shops``). Outside the ``/api/v1`` document, as they speak the shops'
 formats, not Dingdan's; ``docs/intake.md`` describes them.
@@ -14,12 +15,13 @@ written unless the answer is 200.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
 from dingdan.services import shops
 from dingdan.web.auth import client_address
-from dingdan.web.deps import uow_factory
+from dingdan.web.deps import app_settings, uow_factory
 
 router = APIRouter(prefix="/intake", include_in_schema=False)
 
@@ -28,7 +30,8 @@ async def _receive(kind: str, code: str, request: Request) -> dict[str, Any]:
     body = await request.body()
     received = await shops.receive_shop_message(
         code, kind, body, {k.lower(): v for k, v in request.headers.items()},
-        uow_factory(request), client_address(request))
+        uow_factory(request), client_address(request),
+        ZoneInfo(app_settings(request).timezone))
     if received is None:
         return {"outcome": "ignored"}
     return {"outcome": received.arrival.value, "order": received.number,
@@ -43,3 +46,9 @@ async def shopify_order(code: str, request: Request) -> dict[str, Any]:
 @router.post("/woocommerce/{code}")
 async def woocommerce_order(code: str, request: Request) -> dict[str, Any]:
     return await _receive("woocommerce", code, request)
+
+
+@router.post("/json/{code}")
+async def json_order(code: str, request: Request) -> dict[str, Any]:
+    """Any system's order JSON, read through the connection's mapping (docs/intake.md)."""
+    return await _receive("json", code, request)

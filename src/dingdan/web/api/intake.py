@@ -68,11 +68,15 @@ class VersionIn(BaseModel):
 class ShopIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     code: Annotated[Line, Field(min_length=2, max_length=32, examples=["shopify-main"])]
-    kind: Annotated[Line, Field(max_length=16, examples=["shopify", "woocommerce"])]
+    kind: Annotated[Line, Field(max_length=16, examples=["shopify", "woocommerce", "json"])]
     name: Annotated[Line, Field(min_length=1, max_length=200)]
     secret: Annotated[Line, Field(min_length=16, max_length=256,
                                   description="the key the shop signs with; never shown "
                                               "again")]
+    mapping: Annotated[dict[Annotated[str, Field(max_length=32)],
+                            Annotated[Line, Field(max_length=200)]] | None,
+                       Field(max_length=40, description="kind json: column -> dotted path "
+                                                        "into the order JSON")] = None
 
 
 class ShopOut(BaseModel):
@@ -164,7 +168,7 @@ async def discard(batch_id: IdPath, uow: UowDep, actor: ActorDep,
              summary="Connect a shop that sends its orders by webhook")
 async def connect_shop(body: ShopIn, uow: UowDep, actor: ActorDep) -> dict[str, Any]:
     return await shops.connect_shop(shops.ConnectShop(body.code, body.kind, body.name,
-                                                      body.secret, actor), uow)
+                                                      body.secret, actor, body.mapping), uow)
 
 
 @router.get("/channel-sources", response_model=list[ShopOut], summary="Connected shops")
