@@ -41,6 +41,10 @@ class PaymentStatus(StrEnum):
     UNPAID = "unpaid"
     PAID = "paid"
     REFUNDED = "refunded"
+    # After-sales (issue 13, ``domain/refunds.payment_status``): a part given back; a
+    # cancelled paid order that still owes the payment back.
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUND_DUE = "refund_due"
 
 
 class FulfillmentStatus(StrEnum):
@@ -201,7 +205,10 @@ def apply(facts: OrderFacts, action: Action) -> Outcome:
     """Apply ``action`` to an order; raise :class:`IllegalTransition` if it is not allowed."""
     t, target = ORDER.step(facts.status, action, facts)
     held_from = facts.status if target is S.ON_HOLD else None
-    return Outcome(t, target, t.payment or facts.payment_status, t.fulfillment, held_from)
+    payment = t.payment or facts.payment_status
+    if target is S.CANCELLED and payment is PaymentStatus.PAID:
+        payment = PaymentStatus.REFUND_DUE  # a cancelled paid order owes the money back
+    return Outcome(t, target, payment, t.fulfillment, held_from)
 
 
 def allowed_actions(facts: OrderFacts) -> list[Action]:

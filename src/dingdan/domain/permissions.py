@@ -45,6 +45,11 @@ class Permission(StrEnum):
     SETTINGS_WRITE = "settings.write"  # rules, SLAs, templates, webhooks, carriers
     PEOPLE_MANAGE = "people.manage"  # users, roles, API tokens
     AUDIT_READ = "audit.read"
+    # After-sales and complaints (issue 13): the case machines' rows name these values.
+    AFTERSALES_HANDLE = "aftersales.handle"  # open, approve, decline, cancel, close a case
+    AFTERSALES_RECEIVE = "aftersales.receive"  # receive and inspect returned goods
+    ORDER_REFUND = "order.refund"  # give money back (gateway or manual)
+    COMPLAINT_HANDLE = "complaint.handle"  # open, answer, resolve complaints
 
 
 P = Permission
@@ -52,16 +57,20 @@ _ORDER_WORK = frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_REVI
                          P.ORDER_CANCEL, P.ORDER_CANCEL_LATE, P.ORDER_FULFIL, P.ORDER_TRACK,
                          P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ})
 
+_AFTERSALES = frozenset({P.AFTERSALES_HANDLE, P.AFTERSALES_RECEIVE, P.ORDER_REFUND,
+                        P.COMPLAINT_HANDLE})
+
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: _ORDER_WORK | {P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE,
-                                 P.AUDIT_READ},
+    Role.MANAGER: _ORDER_WORK | _AFTERSALES | {P.CATALOGUE_WRITE, P.STOCK_WRITE,
+                                               P.SETTINGS_WRITE, P.AUDIT_READ},
     Role.CUSTOMER_SERVICE: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
-                                      P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ}),
+                                      P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
+                                      P.AFTERSALES_HANDLE, P.COMPLAINT_HANDLE}),
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
-    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE}),
+    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.ORDER_REFUND}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
-                               P.STOCK_WRITE, P.PII_READ}),
+                               P.STOCK_WRITE, P.PII_READ, P.AFTERSALES_RECEIVE}),
     Role.VIEWER: frozenset({P.ORDER_READ}),
     Role.INTEGRATION: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_TRACK,
                                  P.ORDER_NOTE, P.CATALOGUE_WRITE, P.STOCK_WRITE, P.PII_READ}),

@@ -294,6 +294,7 @@ PAYMENT_METHODS: dict[str, tuple[str, str]] = {
 
 PAYMENT_STATUSES: dict[str, tuple[str, str]] = {
     "unpaid": ("未付款", "Unpaid"), "paid": ("已付款", "Paid"), "refunded": ("已退款", "Refunded"),
+    "partially_refunded": ("部分退款", "Partially refunded"), "refund_due": ("待退款", "Refund due"),
 }
 
 FULFILLMENT_STATUSES: dict[str, tuple[str, str]] = {
