@@ -195,7 +195,7 @@ TERMINAL: frozenset[CaseStatus] = frozenset({Cs.CLOSED, Cs.DECLINED, Cs.CANCELLE
 # Cases that still hold their lines: a second case cannot ask for the same goods again.
 HOLDING: frozenset[CaseStatus] = frozenset(CaseStatus) - {Cs.DECLINED, Cs.CANCELLED}
 
-CASE = machine.Machine(
+CASE: machine.Machine[CaseStatus, CaseAction, CaseFacts, Row] = machine.Machine(
     name="after-sales case", statuses=CaseStatus, actions=CaseAction, transitions=TRANSITIONS,
     status_labels=STATUS_LABELS, action_labels=ACTION_LABELS, terminal=TERMINAL)
 
@@ -265,6 +265,7 @@ def check_request(case_type: CaseType, reason: Reason, wanted: Sequence[Requeste
         errors.add("order", "not_delivered", "after-sales cases start once the order is "
                                              "delivered (a cancelled paid order is refunded)")
         errors.raise_if_any()
+        return
     if case_type is CaseType.CLAIM and reason not in CLAIM_REASONS:
         errors.add("reason", "reason_not_for_type",
                    "a claim is for damaged, wrong or missing items")

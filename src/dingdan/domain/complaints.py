@@ -98,7 +98,8 @@ TRANSITIONS: tuple[Row, ...] = (
     *(Row(s, Ka.WITHDRAW, Ks.CLOSED, permission=PERMISSION, requires=(_REASON,),
           stamps=("closed_at",)) for s in (Ks.OPEN, Ks.IN_PROGRESS)),
 )
-COMPLAINT = machine.Machine(
+COMPLAINT: machine.Machine[ComplaintStatus, ComplaintAction, ComplaintFacts, Row] = (
+    machine.Machine(
     name="complaint", statuses=ComplaintStatus, actions=ComplaintAction,
     transitions=TRANSITIONS,
     status_labels={Ks.OPEN: {"zh-CN": "待响应", "en": "Open"},
@@ -113,7 +114,7 @@ COMPLAINT = machine.Machine(
     terminal=frozenset({Ks.CLOSED}),
     # The clocks run in these statuses (a resolved complaint waits on the customer).
     stages={"first_response": frozenset({Ks.OPEN}),
-            "resolution": frozenset({Ks.OPEN, Ks.IN_PROGRESS})})
+            "resolution": frozenset({Ks.OPEN, Ks.IN_PROGRESS})}))
 
 
 def step(status: ComplaintStatus, action: ComplaintAction) -> tuple[Row, ComplaintStatus]:

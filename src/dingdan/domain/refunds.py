@@ -64,7 +64,7 @@ TRANSITIONS: tuple[Row, ...] = (
     Row(Rs.PENDING, Ra.FAIL, Rs.FAILED, permission=PERMISSION),
     Row(Rs.FAILED, Ra.RETRY, Rs.PENDING, permission=PERMISSION),
 )
-REFUND = machine.Machine(
+REFUND: machine.Machine[RefundStatus, RefundAction, RefundFacts, Row] = machine.Machine(
     name="refund", statuses=RefundStatus, actions=RefundAction, transitions=TRANSITIONS,
     status_labels={Rs.PENDING: {"zh-CN": "退款中", "en": "Pending"},
                    Rs.SUCCEEDED: {"zh-CN": "退款成功", "en": "Succeeded"},
