@@ -28,6 +28,8 @@ class EventType(StrEnum):
     NOTE_ADDED = "order.note_added"
     CONTACT_CHANGED = "order.contact_changed"
     ADDRESS_CHANGED = "order.address_changed"
+    # After-sales (issue 13): money went back; the order's payment status follows.
+    REFUNDED = "order.refunded"
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {
@@ -58,6 +60,7 @@ class ActorKind(StrEnum):
     TOKEN = "token"
     USER = "user"
     SYSTEM = "system"
+    CUSTOMER = "customer"  # the buyer, proven by the order's contact (portal); no roles
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,3 +389,7 @@ async def _edit_before_picking(uow: UnitOfWork, number: str, expected_version: i
                                {k: before[k] for k in changed}, {**changed, "reason": reason})
         await uow.commit()
         return new_state.version
+
+
+# The order's timeline and outbox, for other use cases that change an order (after-sales).
+record_event = _record

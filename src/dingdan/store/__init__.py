@@ -4,4 +4,7 @@ Importing the package loads every table module, so :data:`tables.metadata` is co
 (foreign keys between modules resolve) whatever module is imported first.
 """
 
-from dingdan.store import tables_people  # noqa: F401
+from dingdan.store import (
+    tables_aftersales,  # noqa: F401  (after-sales, complaints: 0012)
+    tables_people,  # noqa: F401
+)

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dingdan.store.aftersales import CaseEventRepo, CaseRepo, ComplaintRepo, RefundRepo
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
@@ -41,6 +42,10 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    cases: CaseRepo  # after-sales (issue 13)
+    refunds: RefundRepo
+    complaints: ComplaintRepo
+    case_events: CaseEventRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -89,6 +94,10 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.cases = CaseRepo(conn)
+        self.refunds = RefundRepo(conn)
+        self.complaints = ComplaintRepo(conn)
+        self.case_events = CaseEventRepo(conn)
         return self
 
     async def commit(self) -> None:

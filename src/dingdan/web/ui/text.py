@@ -283,6 +283,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.NOTE_ADDED: ("备注", "Note"),
     EventType.CONTACT_CHANGED: ("修改联系方式", "Contact changed"),
     EventType.ADDRESS_CHANGED: ("修改收货地址", "Address changed"),
+    EventType.REFUNDED: ("退款", "Refunded"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
@@ -294,7 +295,8 @@ PAYMENT_METHODS: dict[str, tuple[str, str]] = {
 
 PAYMENT_STATUSES: dict[str, tuple[str, str]] = {
     "unpaid": ("未付款", "Unpaid"), "paid": ("已付款", "Paid"), "refunded": ("已退款", "Refunded"),
-    "partially_refunded": ("部分退款", "Partially refunded"), "refund_due": ("待退款", "Refund due"),
+    "partially_refunded": ("部分退款", "Partially refunded"),
+    "refund_due": ("待退款", "Refund due"),
 }
 
 FULFILLMENT_STATUSES: dict[str, tuple[str, str]] = {
