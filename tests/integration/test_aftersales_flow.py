@@ -176,7 +176,7 @@ async def test_a_gateway_failure_leaves_the_refund_failed_and_a_retry_refunds_on
 
 async def test_a_refund_larger_than_what_is_left_is_refused_and_nothing_is_asked(
         uows: UnitOfWorkFactory, alipay: Any, gateways: Any) -> None:
-    peer, server, _ = alipay
+    _, server, _ = alipay
     w = await World.create(uows)
     number = await _delivered_order(uows, w, (await _product(uows, w, 5000), 1))
     with pytest.raises(ValidationFailed) as err:

@@ -21,8 +21,8 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, live, ui
-from dingdan.web.api import catalogue, notifications, orders, push, webhooks
+from dingdan.web import errors, live, payments, ui
+from dingdan.web.api import aftersales, catalogue, complaints, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
@@ -77,6 +77,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
                 yield
         finally:
             await live.stop(app)
+            await payments.close(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -98,6 +99,8 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(push.router, prefix=API)
     app.include_router(push.assets)  # /sw.js, the push service worker
     app.include_router(notifications.router, prefix=API)
+    app.include_router(aftersales.router, prefix=API)  # after-sales and refunds (issue 13)
+    app.include_router(complaints.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
