@@ -19,8 +19,11 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from aftersales_support import CALENDAR, AgreeingGateway, case_after, complaint_on, failed_refund
 from conftest import ref
 from dingdan.domain import lifecycle
+from dingdan.domain.aftersales import CaseAction, CaseType, Reason
+from dingdan.domain.complaints import Category, Channel, ComplaintAction
 from dingdan.domain.errors import Forbidden, NotFound
 from dingdan.domain.events import SYSTEM, Actor
 from dingdan.domain.inventory import MovementKind
@@ -32,7 +35,19 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.domain.refunds import Method
+from dingdan.services import (
+    aftersales,
+    audit,
+    catalogue,
+    complaints,
+    inventory,
+    orders,
+    queries,
+    refunds,
+    tokens,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -66,6 +81,18 @@ async def _token(w: World) -> int:
 
 async def _order(w: World) -> str:
     return await w.place()
+
+
+async def _delivered(w: World) -> str:
+    return await w.order_in(Status.DELIVERED)
+
+
+async def _paid(w: World) -> str:
+    return await w.order_in(Status.PAID)
+
+
+async def _complaint(w: World) -> str:
+    return await complaint_on(w, w.uows)
 
 
 def _moved_address() -> Address:
@@ -142,16 +169,69 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    # after-sales and complaints (issue 13)
+    UseCase("aftersales.open_case", P.AFTERSALES_HANDLE, lambda w, a, n: aftersales.open_case(
+        aftersales.OpenCase(n, CaseType.RETURN_REFUND, Reason.DEFECTIVE,
+                            (aftersales.CaseLine(1, 1),)), w.uows(), actor=a), _delivered),
+    UseCase("aftersales.act_on_case", P.AFTERSALES_HANDLE,
+            lambda w, a, c: aftersales.act_on_case(
+                aftersales.ActOnCase(c, CaseAction.APPROVE, a), w.uows()), case_after),
+    UseCase("aftersales.get_case", P.ORDER_READ, lambda w, a, c: aftersales.get_case(
+        c, w.uows(read_only=True), actor=a), case_after),
+    UseCase("aftersales.list_cases", P.ORDER_READ, lambda w, a, _: aftersales.list_cases(
+        aftersales.CaseQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("aftersales.list_return_rules", P.ORDER_READ,
+            lambda w, a, _: aftersales.list_return_rules(w.uows(read_only=True), actor=a)),
+    UseCase("aftersales.put_return_rule", P.SETTINGS_WRITE,
+            lambda w, a, _: aftersales.put_return_rule(aftersales.PutReturnRule(
+                ref("RR"), 15, True, a), w.uows())),
+    UseCase("refunds.issue_refund", P.ORDER_REFUND, lambda w, a, n: refunds.issue_refund(
+        refunds.IssueRefund(n, Method.MANUAL, a, amount=100, reference="ICBC-1"), w.uows,
+        {}), _paid),
+    UseCase("refunds.retry_refund", P.ORDER_REFUND, lambda w, a, r: refunds.retry_refund(
+        refunds.RetryRefund(r, a), w.uows, {"alipay": AgreeingGateway()}), failed_refund),
+    UseCase("refunds.order_refunds", P.ORDER_READ, lambda w, a, n: refunds.order_refunds(
+        n, w.uows(read_only=True), actor=a), _paid),
+    UseCase("refunds.list_refunds", P.ORDER_READ, lambda w, a, _: refunds.list_refunds(
+        w.uows(read_only=True), actor=a)),
+    UseCase("complaints.open_complaint", P.COMPLAINT_HANDLE,
+            lambda w, a, n: complaints.open_complaint(complaints.OpenComplaint(
+                n, Category.OTHER, Channel.EMAIL, "态度不好"), w.uows(), actor=a,
+                calendar=CALENDAR), _delivered),
+    UseCase("complaints.reply", P.COMPLAINT_HANDLE, lambda w, a, c: complaints.reply(
+        complaints.Reply(c, "您好，已处理", a), w.uows()), _complaint),
+    UseCase("complaints.act_on_complaint", P.COMPLAINT_HANDLE,
+            lambda w, a, c: complaints.act_on_complaint(complaints.ActOnComplaint(
+                c, ComplaintAction.WITHDRAW, a, reason="客户撤回"), w.uows()), _complaint),
+    UseCase("complaints.get_complaint", P.ORDER_READ, lambda w, a, c: complaints.get_complaint(
+        c, w.uows(read_only=True), actor=a), _complaint),
+    UseCase("complaints.list_complaints", P.ORDER_READ,
+            lambda w, a, _: complaints.list_complaints(complaints.ComplaintQuery(),
+                                                       w.uows(read_only=True), actor=a)),
+    UseCase("complaints.complaint_causes", P.ORDER_READ,
+            lambda w, a, _: complaints.complaint_causes(w.uows(read_only=True), actor=a,
+                                                        now=w.uows.clock())),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
 # transition table is a case of its own, below.
-COVERED_ELSEWHERE = {"orders.change_status"}
+COVERED_ELSEWHERE = {"orders.change_status",
+                     # inside the unit of work of a use case that checked (refunds, cases)
+                     "orders.record_event", "aftersales.apply_action"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
-                          "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+                          "users.change_password", "users.sign_out_everywhere",
+                          # the customer, proven by the order's contact (services/_cases.py)
+                          "aftersales.open_case_as_customer",
+                          "aftersales.act_on_case_as_customer",
+                          "aftersales.get_case_as_customer", "aftersales.customer_cases",
+                          "complaints.open_complaint_as_customer",
+                          "complaints.customer_message", "complaints.get_complaint_as_customer",
+                          # the worker's timed job, as the system
+                          "complaints.scan_breaches"}
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, aftersales, refunds,
+           complaints)
 
 
 def _draft(w: World) -> Any:

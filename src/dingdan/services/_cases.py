@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,14 +39,18 @@ def order_snapshot(state: OrderState) -> dict[str, Any]:
 async def record_case_event(uow: UnitOfWork, *, kind: str, case_id: int, case_number: str,
                             order: OrderState, type: str, from_status: str | None,
                             to_status: str | None, actor: Actor, reason: str | None = None,
-                            data: dict[str, Any] | None = None) -> None:
+                            data: dict[str, Any] | None = None,
+                            labels: Mapping[str, str] | None = None) -> None:
     """The case's timeline row and its outbox row (same event id), in the caller's
     transaction. The envelope carries ``data.case`` (kind, number, status) for templates,
     webhooks and the broker."""
     now = uow.now()
     event_id = str(uuid.uuid4())
-    body = {"case": {"kind": kind, "number": case_number, "from_status": from_status,
-                     "status": to_status}, **(data or {})}
+    case: dict[str, Any] = {"kind": kind, "number": case_number, "from_status": from_status,
+                            "status": to_status}
+    if labels is not None:  # the status in both languages, for the customer's message
+        case["status_label"] = dict(labels)
+    body = {"case": case, **(data or {})}
     payload = envelope(event_id=event_id, type=type, occurred_at=now,
                        order_number=order.number, actor=actor.label, reason=reason, data=body,
                        order=order_snapshot(order))

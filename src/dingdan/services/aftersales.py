@@ -122,7 +122,8 @@ async def _open(uow: UnitOfWork, cmd: OpenCase, state: OrderState, actor: Actor,
     await record_case_event(uow, kind=KIND, case_id=case_id, case_number=number, order=state,
                             type=rules.REQUESTED_EVENT, from_status=None,
                             to_status=CaseStatus.REQUESTED.value, actor=actor,
-                            reason=cmd.description, data=summary)
+                            reason=cmd.description, data=summary,
+                            labels=rules.STATUS_LABELS[CaseStatus.REQUESTED])
     await uow.audit.record(actor, "aftersales.open", "aftersales_case", number, None,
                            {**summary, "order": state.number, "opened_by": opened_by})
     return number
@@ -219,7 +220,7 @@ async def apply_action(uow: UnitOfWork, case: dict[str, Any], state: OrderState,
     await record_case_event(uow, kind=KIND, case_id=case["id"], case_number=case["number"],
                             order=state, type=rules.event_type(cmd.action),
                             from_status=status.value, to_status=target.value, actor=cmd.actor,
-                            reason=cmd.reason, data=data)
+                            reason=cmd.reason, data=data, labels=rules.STATUS_LABELS[target])
     await uow.audit.record(cmd.actor, f"aftersales.{cmd.action.value}", "aftersales_case",
                            case["number"], {"status": status.value,
                                             "version": case["version"]},

@@ -22,6 +22,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.api": ("API 文档", "API docs"),
     "nav.logout": ("退出", "Sign out"),
     "nav.menu": ("菜单", "Menu"),
+    "nav.aftersales": ("售后", "After-sales"),  # issue 13
+    "nav.complaints": ("投诉", "Complaints"),
     # notification pages (web/ui/notifications.py)
     "nav.dead_letters": ("死信", "Dead letters"),
     "nav.templates": ("消息模板", "Templates"),
