@@ -572,6 +572,64 @@ AFTERSALES: list[Endpoint] = [
 ]
 
 
+def _proof(number: str) -> dict[str, str]:
+    return {"order_number": number, "contact": "13800138000"}  # the World's customer
+
+
+def _portal_case(suffix: str, body: dict[str, Any] | None = None,
+                 *upto: CaseAction) -> Callable[[Ctx], Awaitable[Call]]:
+    async def make(ctx: Ctx) -> Call:
+        case = await case_after(ctx.world, *upto)
+        got = await ctx.admin.get(f"{API}/aftersales/{case}")
+        return Call(f"{API}/portal/aftersales/{case}{suffix}",
+                    json={**_proof(got.json()["order_number"]), **(body or {})})
+    return make
+
+
+def _portal_complaint(suffix: str, body: dict[str, Any] | None = None,
+                      ) -> Callable[[Ctx], Awaitable[Call]]:
+    async def make(ctx: Ctx) -> Call:
+        number = await complaint_on(ctx.world, ctx.uows)
+        got = await ctx.admin.get(f"{API}/complaints/{number}")
+        return Call(f"{API}/portal/complaints/{number}{suffix}",
+                    json={**_proof(got.json()["order_number"]), **(body or {})})
+    return make
+
+
+async def _portal_open(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/aftersales", json={
+        **_proof(await ctx.order(Status.DELIVERED)), "type": "return_refund",
+        "reason": "wrong_size", "lines": [{"line_no": 1, "quantity": 1}]})
+
+
+async def _portal_lookup(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/aftersales/lookup",
+                json=_proof(await ctx.order(Status.DELIVERED)))
+
+
+async def _portal_complain(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/complaints", json={
+        **_proof(await ctx.order(Status.DELIVERED)), "category": "late_delivery",
+        "summary": "太慢了"})
+
+
+PORTAL: list[Endpoint] = [
+    Endpoint("POST", f"{API}/portal/aftersales", None, _portal_open, "aftersales.open"),
+    Endpoint("POST", f"{API}/portal/aftersales/lookup", None, _portal_lookup),
+    Endpoint("POST", f"{API}/portal/aftersales/{{number}}/cancel", None,
+             _portal_case("/cancel", {"reason": "不想退了"}), "aftersales.cancel"),
+    Endpoint("POST", f"{API}/portal/aftersales/{{number}}/send-back", None,
+             _portal_case("/send-back", {"return_waybill": "SF777"}, CA.APPROVE),
+             "aftersales.send_back"),
+    Endpoint("POST", f"{API}/portal/complaints", None, _portal_complain, "complaint.open"),
+    Endpoint("POST", f"{API}/portal/complaints/{{number}}/lookup", None,
+             _portal_complaint("/lookup")),
+    Endpoint("POST", f"{API}/portal/complaints/{{number}}/messages", None,
+             _portal_complaint("/messages", {"body": "还没收到"}),
+             "complaint.customer_message"),
+]
+
+
 async def _with_case(ctx: Ctx) -> Call:
     return Call(f"{API}/aftersales/{await case_after(ctx.world)}")
 
@@ -582,7 +640,8 @@ async def _new_complaint(ctx: Ctx) -> Call:
         "channel": "phone", "summary": "快递太慢"})
 
 
-ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *AFTERSALES]
+ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *AFTERSALES,
+                             *PORTAL]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {
@@ -590,9 +649,18 @@ NOT_AUDITED: dict[str, str] = {
         "anyone holding the browser's push endpoint URL may drop it (a customer's own device; "
         "no person of the merchant's to record)",
     f"POST {API}/notification-templates/preview": "renders a template; changes nothing",
+    f"POST {API}/portal/aftersales/lookup": "the customer reads their cases (proof in the body)",
+    f"POST {API}/portal/complaints/{{number}}/lookup": "the customer reads their complaint",
 }
 # Open to callers who are not signed in.
-PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions"}
+PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions",
+                    # the customer, proven by the order's contact (issue 13)
+                    *(f"POST {API}{p}" for p in (
+                        "/portal/aftersales", "/portal/aftersales/lookup",
+                        "/portal/aftersales/{number}/cancel",
+                        "/portal/aftersales/{number}/send-back", "/portal/complaints",
+                        "/portal/complaints/{number}/lookup",
+                        "/portal/complaints/{number}/messages"))}
 
 
 def api_operations(app: Any) -> set[str]:

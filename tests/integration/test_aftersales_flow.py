@@ -106,9 +106,8 @@ async def test_a_return_is_followed_to_the_refund_and_money_stock_and_status_agr
         number, CaseType.RETURN_REFUND, Reason.DEFECTIVE,
         (aftersales.CaseLine(1, 2), aftersales.CaseLine(2, 1))), uows(), proof=proof)
     await aftersales.act_on_case(aftersales.ActOnCase(case, CaseAction.APPROVE, CS), uows())
-    await aftersales.act_on_case_as_customer(aftersales.ActOnCase(
-        case, CaseAction.SEND_BACK, SYSTEM, return_waybill="SF2026120200001"), uows(),
-        proof=proof)
+    await aftersales.act_on_case_as_customer(case, CaseAction.SEND_BACK, uows(), proof=proof,
+                                             return_waybill="SF2026120200001")
     await aftersales.act_on_case(aftersales.ActOnCase(case, CaseAction.RECEIVE, WAREHOUSE),
                                  uows())
     before = await _on_hand(uows, a), await _on_hand(uows, b)

@@ -70,6 +70,7 @@ class CustomerProof:
     order_number: str
     contact: str
     ip: str | None = None
+    client: str | None = None  # the user agent, for the audit trail
 
 
 def _same_contact(given: str, state: OrderState) -> bool:
@@ -87,4 +88,5 @@ async def customer_order(uow: UnitOfWork, proof: CustomerProof) -> tuple[OrderSt
     if state is None or not _same_contact(proof.contact, state):
         raise NotFound({"kind": "order", "key": proof.order_number})
     name = (state.customer_name or "")[:1] + "*"
-    return state, Actor(ActorKind.CUSTOMER, proof.order_number, name, "portal", ip=proof.ip)
+    return state, Actor(ActorKind.CUSTOMER, proof.order_number, name, "portal", ip=proof.ip,
+                        client=proof.client)

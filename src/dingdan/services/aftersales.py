@@ -176,13 +176,13 @@ async def _act(uow: UnitOfWork, cmd: ActOnCase) -> int:
     return await apply_action(uow, case, state, cmd)
 
 
-async def act_on_case_as_customer(cmd: ActOnCase, uow: UnitOfWork, *,
-                                  proof: CustomerProof) -> int:
+async def act_on_case_as_customer(number: str, action: CaseAction, uow: UnitOfWork, *,
+                                  proof: CustomerProof, reason: str | None = None,
+                                  return_waybill: str | None = None) -> int:
     """The customer cancels their own case, or gives the return waybill."""
     async with uow:
         _, actor = await customer_order(uow, proof)
-        version = await _act(uow, ActOnCase(cmd.number, cmd.action, actor, cmd.reason,
-                                            cmd.return_waybill, {}, cmd.expected_version))
+        version = await _act(uow, ActOnCase(number, action, actor, reason, return_waybill))
         await uow.commit()
         return version
 

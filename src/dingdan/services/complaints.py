@@ -193,6 +193,8 @@ async def customer_message(number: str, body: str, uow: UnitOfWork, *,
                                 case_number=number, order=state, type="complaint.customer_wrote",
                                 from_status=complaint["status"], to_status=complaint["status"],
                                 actor=actor, data={})
+        await uow.audit.record(actor, "complaint.customer_message", "complaint", number, None,
+                               {"body": body.strip()})
         await uow.commit()
 
 

@@ -22,7 +22,16 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, live, payments, ui
-from dingdan.web.api import aftersales, catalogue, complaints, notifications, orders, push, webhooks
+from dingdan.web.api import (
+    aftersales,
+    catalogue,
+    complaints,
+    notifications,
+    orders,
+    portal_aftersales,
+    push,
+    webhooks,
+)
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
@@ -101,6 +110,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(notifications.router, prefix=API)
     app.include_router(aftersales.router, prefix=API)  # after-sales and refunds (issue 13)
     app.include_router(complaints.router, prefix=API)
+    app.include_router(portal_aftersales.router, prefix=API)  # the customer's own
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
