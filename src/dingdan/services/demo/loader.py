@@ -30,6 +30,7 @@ from dingdan.domain.lifecycle import LABELS, Status
 from dingdan.services import catalogue, inventory, users
 from dingdan.services import orders as order_cases
 from dingdan.services.demo import data, people
+from dingdan.services.demo.aftersales import load_aftersales
 from dingdan.services.demo.batch import Batch
 from dingdan.services.demo.life import CHINA, ShopRules, Step
 from dingdan.services.demo.plan import DAYS, PlannedOrder, plan_orders
@@ -63,6 +64,8 @@ class _Tally:
     refused: int = 0
     changes: int = 0
     notes: int = 0
+    cases: int = 0
+    complaints: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
     by_warehouse: Counter[str] = field(default_factory=Counter)
 
@@ -90,6 +93,8 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         todo = await _not_yet_placed(batch, planned)
         tally.already = len(planned) - len(todo)
         await _live(batch, clock, staff, planned, todo, tally)
+    # After-sales on the recently delivered orders, at "now" (issue 13).
+    tally.cases, tally.complaints = await load_aftersales(uows, staff, seed)
     return await _report(uows, tally, len({o.customer for o in planned}), seed,
                          time.perf_counter() - started)
 
@@ -298,6 +303,8 @@ async def _report(uows: UnitOfWorkFactory, tally: _Tally, customers: int, seed: 
         lines.append("  by channel: " + ", ".join(
             f"{c} {n}" for c, n in tally.by_channel.most_common()) + "; by warehouse: " +
             ", ".join(f"{c} {n}" for c, n in sorted(tally.by_warehouse.items())))
+    if tally.cases or tally.complaints:
+        lines.append(f"After-sales: {tally.cases} cases and {tally.complaints} complaints.")
     if tally.already:
         lines.append(f"{tally.already} demo orders were already there.")
     if tally.refused:
