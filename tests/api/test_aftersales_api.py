@@ -193,3 +193,21 @@ async def test_a_complaint_is_answered_resolved_and_counted_among_the_causes(
     queue = (await app_client.get(f"{API}/complaints",
                                   params={"order_number": number})).json()
     assert [x["number"] for x in queue["items"]] == [n]
+
+
+async def test_the_queue_pages_newest_first_with_a_cursor(app_client: Any, clock: Any) -> None:
+    order, _ = await _delivered(app_client, qty=3)
+    made = []
+    for _ in range(3):
+        made.append((await _open(app_client, order["number"]))["number"])
+        clock.advance(seconds=1)
+    seen, cursor = [], None
+    while True:
+        params = {"order_number": order["number"], "limit": 1, **({"cursor": cursor}
+                                                                  if cursor else {})}
+        page = (await app_client.get(f"{API}/aftersales", params=params)).json()
+        seen += [c["number"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == made[::-1]

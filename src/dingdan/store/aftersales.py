@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dingdan.store.tables import orders, outbox
@@ -43,8 +43,10 @@ async def _page(conn: AsyncConnection, stmt: Select[Any], table: Any, limit: int
     """Newest first, ``limit`` rows after ``cursor`` (an unreadable cursor: the first page)."""
     after = _uncursor(cursor) if cursor else None
     if after is not None:
-        stmt = stmt.where((table.c.created_at < after[0])
-                          | ((table.c.created_at == after[0]) & (table.c.id < after[1])))
+        # A row-value comparison, not an OR: both databases walk the (created_at, id) index.
+        stmt = stmt.where(tuple_(table.c.created_at, table.c.id) <
+                          tuple_(literal(after[0], table.c.created_at.type),
+                                 literal(after[1], table.c.id.type)))
     stmt = stmt.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit + 1)
     rows = [dict(r._mapping) for r in await conn.execute(stmt)]
     more = len(rows) > limit

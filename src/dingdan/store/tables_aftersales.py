@@ -49,6 +49,7 @@ aftersales_cases = Table(
     ts("refunded_at"),
     ts("closed_at"),
     Index("ix_aftersales_cases_status", "status", "created_at"),
+    Index("ix_aftersales_cases_created", "created_at", "id"),  # the queue, newest first
     Index("ix_aftersales_cases_order", "order_id"),
 )
 
@@ -133,6 +134,7 @@ complaints = Table(
     ts("created_at", False),
     ts("updated_at", False),
     Index("ix_complaints_status", "status", "resolution_due"),
+    Index("ix_complaints_created", "created_at", "id"),  # the queue, newest first
     Index("ix_complaints_owner", "owner_id", "status"),
     Index("ix_complaints_order", "order_id"),
 )

@@ -91,6 +91,7 @@ def upgrade() -> None:
     with op.batch_alter_table('aftersales_cases', schema=None) as batch_op:
         batch_op.create_index('ix_aftersales_cases_order', ['order_id'], unique=False)
         batch_op.create_index('ix_aftersales_cases_status', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_aftersales_cases_created', ['created_at', 'id'], unique=False)
 
     op.create_table('complaints',
     sa.Column('id', Id, autoincrement=True, nullable=False),
@@ -128,6 +129,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_complaints_order', ['order_id'], unique=False)
         batch_op.create_index('ix_complaints_owner', ['owner_id', 'status'], unique=False)
         batch_op.create_index('ix_complaints_status', ['status', 'resolution_due'], unique=False)
+        batch_op.create_index('ix_complaints_created', ['created_at', 'id'], unique=False)
 
     op.create_table('aftersales_case_lines',
     sa.Column('case_id', Id, nullable=False),
@@ -197,12 +199,14 @@ def downgrade() -> None:
     op.drop_table('aftersales_case_lines')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_index('ix_complaints_status')
+        batch_op.drop_index('ix_complaints_created')
         batch_op.drop_index('ix_complaints_owner')
         batch_op.drop_index('ix_complaints_order')
 
     op.drop_table('complaints')
     with op.batch_alter_table('aftersales_cases', schema=None) as batch_op:
         batch_op.drop_index('ix_aftersales_cases_status')
+        batch_op.drop_index('ix_aftersales_cases_created')
         batch_op.drop_index('ix_aftersales_cases_order')
 
     op.drop_table('aftersales_cases')
