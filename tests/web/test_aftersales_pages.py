@@ -96,3 +96,31 @@ async def test_a_complaint_counts_down_is_escalated_and_answered_from_its_page(
     assert 'data-testid="reply"' not in page and 'data-testid="action-resolve"' not in page
     r = await viewer.post(f"/complaints/{c}/reply", headers=HX, data={"body": "hi"})
     assert r.status_code == 403
+
+
+async def test_the_customer_help_form_opens_a_return_for_the_order_s_contact(
+        office, admin, catalogue) -> None:
+    import httpx
+
+    number = await _delivered(admin, catalogue["skus"]["A"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=office.app),
+                                 base_url="http://dingdan.test",
+                                 headers={"Accept-Language": "en"}) as customer:
+        page = (await customer.get("/help", params={"order": number})).text
+        assert 'data-testid="help-lookup"' in page and number in page
+        wrong = await customer.post("/help", data={"order_number": number,
+                                                   "contact": "13900000000"})
+        assert 'data-testid="help-error"' in wrong.text and "help-request" not in wrong.text
+        lines = await customer.post("/help", data={"order_number": number,
+                                                   "contact": "13800138000"})
+        assert 'name="qty-1"' in lines.text and 'max="2"' in lines.text
+        made = await customer.post("/help/request", data={
+            "order_number": number, "contact": "13800138000", "type": "return_refund",
+            "reason": "wrong_size", "qty-1": "3"})
+        assert "help-error" in made.text  # more than was delivered
+        made = await customer.post("/help/request", data={
+            "order_number": number, "contact": "13800138000", "type": "return_refund",
+            "reason": "wrong_size", "qty-1": "1", "description": "尺码偏小"})
+        assert 'data-testid="help-case-status">Requested' in made.text
+    queue = (await admin.get("/api/v1/aftersales", params={"order_number": number})).json()
+    assert [c["opened_by"] for c in queue["items"]] == ["customer"]

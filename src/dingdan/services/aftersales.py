@@ -317,6 +317,17 @@ async def get_case_as_customer(number: str, uow: UnitOfWork, *,
         return await _full(uow, case, actor)
 
 
+async def returnable_lines(uow: UnitOfWork, *, proof: CustomerProof) -> list[dict[str, Any]]:
+    """The order's lines as the customer may ask about them: what was delivered, less what
+    earlier cases hold (the form's choices; the request is checked again when made)."""
+    async with uow:
+        state, _ = await customer_order(uow, proof)
+        taken = await uow.cases.taken(state.id, {s.value for s in rules.HOLDING})
+        lines = await uow.orders.lines(state.id)
+    return [{"line_no": ln["line_no"], "sku": ln["sku"], "name": ln["name"],
+             "quantity": ln["quantity"] - taken.get(ln["line_no"], 0)} for ln in lines]
+
+
 async def customer_cases(uow: UnitOfWork, *, proof: CustomerProof) -> list[dict[str, Any]]:
     """The cases of the order the proof is for, oldest first."""
     async with uow:

@@ -102,7 +102,8 @@ class CustomerComplaintOut(BaseModel):
     messages: list[CustomerMessageOut]
 
 
-def _throttle(request: Request, order_number: str) -> None:
+def throttle_customer(request: Request, order_number: str) -> None:
+    """Count one customer attempt per caller address and per order (429 past the limit)."""
     throttle: Throttle | None = getattr(request.app.state, "portal_throttle", None)
     if throttle is None:
         s = app_settings(request)
@@ -112,7 +113,7 @@ def _throttle(request: Request, order_number: str) -> None:
 
 
 def _proof(request: Request, body: ProofIn) -> CustomerProof:
-    _throttle(request, body.order_number)
+    throttle_customer(request, body.order_number)
     return CustomerProof(body.order_number, body.contact, client_address(request),
                          request.headers.get("user-agent"))
 
