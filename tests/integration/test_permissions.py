@@ -226,6 +226,7 @@ NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session
                           "aftersales.open_case_as_customer",
                           "aftersales.act_on_case_as_customer",
                           "aftersales.get_case_as_customer", "aftersales.customer_cases",
+                          "aftersales.returnable_lines",
                           "complaints.open_complaint_as_customer",
                           "complaints.customer_message", "complaints.get_complaint_as_customer",
                           # the worker's timed job, as the system
