@@ -204,6 +204,14 @@ class Settings(BaseSettings):
     # email), per caller address and per order; `limits` notation, ";" between several.
     push_subscribe_limit_per_ip: str = "30/minute;300/hour"
     push_subscribe_limit_per_order: str = "10/hour"
+    # Refunds through Alipay (issue 13, ``alipay.trade.refund``; docs/aftersales.md): on when
+    # the app id and both keys are given. PEM text: the merchant's RSA private key, and
+    # Alipay's public key that signs its answers.
+    alipay_app_id: str | None = None
+    alipay_private_key: SecretStr | None = None
+    alipay_public_key: str | None = None
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    alipay_timeout_seconds: float = 15.0
 
     @field_validator("outbound_allow")
     @classmethod

@@ -20,8 +20,11 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, insert
 
+from aftersales_support import AgreeingGateway, case_after, complaint_on, failed_refund
 from conftest import ref
+from dingdan.domain import aftersales as case_rules
 from dingdan.domain import lifecycle
+from dingdan.domain.aftersales import CaseAction, CaseType
 from dingdan.domain.events import SYSTEM
 from dingdan.domain.lifecycle import Action, OrderFacts, PaymentStatus, Status
 from dingdan.domain.permissions import Permission, permission_for
@@ -748,8 +751,185 @@ LABELS: list[Endpoint] = [
              lambda ctx: _labelled(ctx, "/ship"), "order.ship"),
 ]
 
+# --- after-sales, refunds, complaints (issue 13) ----------------------------------------------
+
+CA = CaseAction
+# The actions that bring a case to where each endpoint's action may be taken.
+_CASE_PATHS: dict[CaseAction, tuple[tuple[CaseAction, ...], CaseType]] = {
+    CA.APPROVE: ((), CaseType.RETURN_REFUND),
+    CA.DECLINE: ((), CaseType.RETURN_REFUND),
+    CA.CANCEL: ((), CaseType.RETURN_REFUND),
+    CA.SEND_BACK: ((CA.APPROVE,), CaseType.RETURN_REFUND),
+    CA.RECEIVE: ((CA.APPROVE, CA.SEND_BACK), CaseType.RETURN_REFUND),
+    CA.INSPECT: ((CA.APPROVE, CA.SEND_BACK, CA.RECEIVE), CaseType.RETURN_REFUND),
+    CA.EXCHANGE: ((CA.APPROVE, CA.SEND_BACK, CA.RECEIVE, CA.INSPECT), CaseType.EXCHANGE),
+    CA.REPAIR: ((CA.APPROVE, CA.SEND_BACK, CA.RECEIVE, CA.INSPECT), CaseType.EXCHANGE),
+    CA.CLOSE: ((CA.APPROVE, CA.SEND_BACK, CA.RECEIVE, CA.INSPECT, CA.EXCHANGE),
+               CaseType.EXCHANGE),
+    CA.REFUND: ((CA.APPROVE,), CaseType.REFUND_ONLY),
+}
+_CASE_BODY: dict[CaseAction, dict[str, Any]] = {
+    CA.DECLINE: {"reason": "not our product"}, CA.CANCEL: {"reason": "customer asked"},
+    CA.SEND_BACK: {"return_waybill": "SF1000000002"},
+    CA.INSPECT: {"conditions": [{"line_no": 1, "condition": "good"}]},
+    CA.REFUND: {"method": "manual", "reference": "ICBC-2"},
+}
+
+
+def _case_endpoint(action: CaseAction) -> Endpoint:
+    upto, type = _CASE_PATHS[action]
+    path = action.value.replace("_", "-")
+
+    async def make(ctx: Ctx) -> Call:
+        case = await case_after(ctx.world, *upto, type=type)
+        return Call(f"{API}/aftersales/{case}/{path}", json=_CASE_BODY.get(action))
+
+    row = next(t for t in case_rules.TRANSITIONS if t.action is action)
+    audit = "refund.issue" if action is CA.REFUND else f"aftersales.{action.value}"
+    return Endpoint("POST", f"{API}/aftersales/{{number}}/{path}", Permission(row.permission),
+                    make, audit)
+
+
+async def _open_case(ctx: Ctx) -> Call:
+    number = await ctx.order(Status.DELIVERED)
+    return Call(f"{API}/aftersales", json={"order_number": number, "type": "claim",
+                                           "reason": "damaged",
+                                           "lines": [{"line_no": 1, "quantity": 1}]})
+
+
+async def _order_refund(ctx: Ctx) -> Call:
+    return Call(f"{API}/orders/{await ctx.order(Status.PAID)}/refunds",
+                json={"method": "manual", "amount": 100, "reference": "ICBC-3"})
+
+
+async def _retry(ctx: Ctx) -> Call:
+    ctx.admin.app.state.refund_gateways = {"alipay": AgreeingGateway()}  # type: ignore[attr-defined]
+    return Call(f"{API}/refunds/{await failed_refund(ctx.world)}/retry")
+
+
+def _complaint(suffix: str, body: dict[str, Any] | None = None,
+               *first: tuple[str, dict[str, Any]]) -> Callable[[Ctx], Awaitable[Call]]:
+    async def make(ctx: Ctx) -> Call:
+        number = await complaint_on(ctx.world, ctx.uows)
+        for step, step_body in first:
+            r = await ctx.admin.post(f"{API}/complaints/{number}/{step}", json=step_body)
+            assert r.status_code in (200, 201), r.text
+        return Call(f"{API}/complaints/{number}{suffix}", json=body)
+    return make
+
+
+_ANSWERED = ("replies", {"body": "您好"})
+_RESOLVED = ("resolve", {"resolution": "已补发"})
+
+AFTERSALES: list[Endpoint] = [
+    Endpoint("GET", f"{API}/aftersales", P.ORDER_READ, _const(f"{API}/aftersales")),
+    Endpoint("POST", f"{API}/aftersales", P.AFTERSALES_HANDLE, _open_case, "aftersales.open"),
+    Endpoint("GET", f"{API}/aftersales/{{number}}", P.ORDER_READ,
+             lambda ctx: _with_case(ctx)),
+    *(_case_endpoint(a) for a in _CASE_PATHS),
+    Endpoint("GET", f"{API}/orders/{{number}}/refunds", P.ORDER_READ,
+             lambda ctx: _new_order(ctx, "/refunds")),
+    Endpoint("POST", f"{API}/orders/{{number}}/refunds", P.ORDER_REFUND, _order_refund,
+             "refund.issue"),
+    Endpoint("GET", f"{API}/refunds", P.ORDER_READ, _const(f"{API}/refunds")),
+    Endpoint("POST", f"{API}/refunds/{{refund_id}}/retry", P.ORDER_REFUND, _retry,
+             "refund.retry"),
+    Endpoint("GET", f"{API}/return-rules", P.ORDER_READ, _const(f"{API}/return-rules")),
+    Endpoint("PUT", f"{API}/return-rules/{{sku_prefix}}", P.SETTINGS_WRITE,
+             lambda ctx: _const(f"{API}/return-rules/{ref('RR')}",
+                                json={"window_days": 15, "returnable": True})(ctx),
+             "return_rule.put"),
+    Endpoint("GET", f"{API}/complaints", P.ORDER_READ, _const(f"{API}/complaints")),
+    Endpoint("GET", f"{API}/complaints/causes", P.ORDER_READ,
+             _const(f"{API}/complaints/causes")),
+    Endpoint("POST", f"{API}/complaints", P.COMPLAINT_HANDLE, lambda ctx: _new_complaint(ctx),
+             "complaint.open"),
+    Endpoint("GET", f"{API}/complaints/{{number}}", P.ORDER_READ, _complaint("")),
+    Endpoint("POST", f"{API}/complaints/{{number}}/replies", P.COMPLAINT_HANDLE,
+             _complaint("/replies", {"body": "您好，已为您处理"}), "complaint.reply"),
+    Endpoint("POST", f"{API}/complaints/{{number}}/resolve", P.COMPLAINT_HANDLE,
+             _complaint("/resolve", {"resolution": "已补发"}, _ANSWERED), "complaint.resolve"),
+    Endpoint("POST", f"{API}/complaints/{{number}}/reopen", P.COMPLAINT_HANDLE,
+             _complaint("/reopen", {"reason": "客户不满意"}, _ANSWERED, _RESOLVED),
+             "complaint.reopen"),
+    Endpoint("POST", f"{API}/complaints/{{number}}/close", P.COMPLAINT_HANDLE,
+             _complaint("/close", None, _ANSWERED, _RESOLVED), "complaint.close"),
+    Endpoint("POST", f"{API}/complaints/{{number}}/withdraw", P.COMPLAINT_HANDLE,
+             _complaint("/withdraw", {"reason": "客户撤回"}), "complaint.withdraw"),
+]
+
+
+def _proof(number: str) -> dict[str, str]:
+    return {"order_number": number, "contact": "13800138000"}  # the World's customer
+
+
+def _portal_case(suffix: str, body: dict[str, Any] | None = None,
+                 *upto: CaseAction) -> Callable[[Ctx], Awaitable[Call]]:
+    async def make(ctx: Ctx) -> Call:
+        case = await case_after(ctx.world, *upto)
+        got = await ctx.admin.get(f"{API}/aftersales/{case}")
+        return Call(f"{API}/portal/aftersales/{case}{suffix}",
+                    json={**_proof(got.json()["order_number"]), **(body or {})})
+    return make
+
+
+def _portal_complaint(suffix: str, body: dict[str, Any] | None = None,
+                      ) -> Callable[[Ctx], Awaitable[Call]]:
+    async def make(ctx: Ctx) -> Call:
+        number = await complaint_on(ctx.world, ctx.uows)
+        got = await ctx.admin.get(f"{API}/complaints/{number}")
+        return Call(f"{API}/portal/complaints/{number}{suffix}",
+                    json={**_proof(got.json()["order_number"]), **(body or {})})
+    return make
+
+
+async def _portal_open(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/aftersales", json={
+        **_proof(await ctx.order(Status.DELIVERED)), "type": "return_refund",
+        "reason": "wrong_size", "lines": [{"line_no": 1, "quantity": 1}]})
+
+
+async def _portal_lookup(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/aftersales/lookup",
+                json=_proof(await ctx.order(Status.DELIVERED)))
+
+
+async def _portal_complain(ctx: Ctx) -> Call:
+    return Call(f"{API}/portal/complaints", json={
+        **_proof(await ctx.order(Status.DELIVERED)), "category": "late_delivery",
+        "summary": "太慢了"})
+
+
+PORTAL: list[Endpoint] = [
+    Endpoint("POST", f"{API}/portal/aftersales", None, _portal_open, "aftersales.open"),
+    Endpoint("POST", f"{API}/portal/aftersales/lookup", None, _portal_lookup),
+    Endpoint("POST", f"{API}/portal/aftersales/{{number}}/cancel", None,
+             _portal_case("/cancel", {"reason": "不想退了"}), "aftersales.cancel"),
+    Endpoint("POST", f"{API}/portal/aftersales/{{number}}/send-back", None,
+             _portal_case("/send-back", {"return_waybill": "SF777"}, CA.APPROVE),
+             "aftersales.send_back"),
+    Endpoint("POST", f"{API}/portal/complaints", None, _portal_complain, "complaint.open"),
+    Endpoint("POST", f"{API}/portal/complaints/{{number}}/lookup", None,
+             _portal_complaint("/lookup")),
+    Endpoint("POST", f"{API}/portal/complaints/{{number}}/messages", None,
+             _portal_complaint("/messages", {"body": "还没收到"}),
+             "complaint.customer_message"),
+]
+
+
+async def _with_case(ctx: Ctx) -> Call:
+    return Call(f"{API}/aftersales/{await case_after(ctx.world)}")
+
+
+async def _new_complaint(ctx: Ctx) -> Call:
+    return Call(f"{API}/complaints", json={
+        "order_number": await ctx.order(Status.DELIVERED), "category": "late_delivery",
+        "channel": "phone", "summary": "快递太慢"})
+
+
+
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW, *INTAKE,
-                             *TRACKING, *CARRIERS, *LABELS]
+                             *TRACKING, *CARRIERS, *LABELS, *AFTERSALES, *PORTAL]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {
@@ -758,6 +938,8 @@ NOT_AUDITED: dict[str, str] = {
         "no person of the merchant's to record)",
     f"POST {API}/notification-templates/preview": "renders a template; changes nothing",
     f"POST {API}/review/dry-run": "replays rules over recorded facts; changes nothing",
+    f"POST {API}/portal/aftersales/lookup": "the customer reads their cases (proof in the body)",
+    f"POST {API}/portal/complaints/{{number}}/lookup": "the customer reads their complaint",
 }
 NOT_AUDITED.update({
     f"POST {API}/carrier-callbacks/kuaidi100": "a carrier's signed form push; the walk's JSON "
@@ -767,7 +949,14 @@ NOT_AUDITED.update({
 # Open to callers who are not signed in.
 PUBLIC: set[str] = {f"GET {API}/push/vapid-public-key", f"DELETE {API}/push/subscriptions",
                     f"POST {API}/carrier-callbacks/kuaidi100",
-                    f"POST {API}/carrier-callbacks/sf-express"}
+                    f"POST {API}/carrier-callbacks/sf-express",
+                    # the customer, proven by the order's contact (issue 13)
+                    *(f"POST {API}{p}" for p in (
+                        "/portal/aftersales", "/portal/aftersales/lookup",
+                        "/portal/aftersales/{number}/cancel",
+                        "/portal/aftersales/{number}/send-back", "/portal/complaints",
+                        "/portal/complaints/{number}/lookup",
+                        "/portal/complaints/{number}/messages"))}
 
 
 def api_operations(app: Any) -> set[str]:

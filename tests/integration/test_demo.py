@@ -36,6 +36,7 @@ from dingdan.store.tables import (
     stock_movements,
     warehouses,
 )
+from dingdan.store.tables_aftersales import aftersales_cases, case_events, complaints
 from dingdan.store.tables_intake import channel_sources, import_batches
 from dingdan.store.tables_people import audit_log, users
 from dingdan.store.uow import UnitOfWorkFactory
@@ -227,6 +228,8 @@ async def test_every_event_has_its_outbox_row_and_none_is_left_to_send(demo: _De
     events = await demo.rows(select(order_events.c.event_id)
                              .join(orders, orders.c.id == order_events.c.order_id)
                              .where(_demo_orders()))
+    events += await demo.rows(select(case_events.c.event_id)  # after-sales cases (issue 13)
+                              .where(case_events.c.order_number.in_(numbers)))
     rows = await demo.rows(select(outbox.c.event_id, outbox.c.published_at)
                            .where(outbox.c.order_number.in_(numbers)))
     assert sorted(r["event_id"] for r in rows) == sorted(e["event_id"] for e in events)
@@ -252,3 +255,10 @@ async def test_the_demo_shows_the_review_rules_at_work(demo: _Demo) -> None:
 def test_ean13_check_digit() -> None:
     assert ean13("400638133393") == "4006381333931"
     assert ean13("690123456789") == "6901234567892"
+
+
+async def test_the_demo_has_after_sales_cases_and_complaints(demo: _Demo) -> None:
+    cases = await demo.rows(select(aftersales_cases.c.status))
+    opened = await demo.rows(select(complaints.c.status))
+    assert cases and opened
+    assert "After-sales:" in demo.report

@@ -21,8 +21,11 @@ import pytest
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
+from aftersales_support import CALENDAR, AgreeingGateway, case_after, complaint_on, failed_refund
 from conftest import ref
 from dingdan.domain import lifecycle
+from dingdan.domain.aftersales import CaseAction, CaseType, Reason
+from dingdan.domain.complaints import Category, Channel, ComplaintAction
 from dingdan.domain.errors import Forbidden, NotFound
 from dingdan.domain.events import SYSTEM, Actor
 from dingdan.domain.inventory import MovementKind
@@ -34,12 +37,15 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
+from dingdan.domain.refunds import Method
 from dingdan.services import (
+    aftersales,
     audit,
     blocklist,
     carriers,
     catalogue,
     channel_orders,
+    complaints,
     customers,
     edi,
     imports,
@@ -49,6 +55,7 @@ from dingdan.services import (
     portal,
     privacy,
     queries,
+    refunds,
     review,
     shops,
     tokens,
@@ -166,6 +173,16 @@ async def _shipped(w: World) -> str:
     number = await w.place()
     await w.drive(number, Status.SHIPPED)
     return number
+async def _delivered(w: World) -> str:
+    return await w.order_in(Status.DELIVERED)
+
+
+async def _paid(w: World) -> str:
+    return await w.order_in(Status.PAID)
+
+
+async def _complaint(w: World) -> str:
+    return await complaint_on(w, w.uows)
 
 
 def _moved_address() -> Address:
@@ -318,6 +335,48 @@ USE_CASES: list[UseCase] = [
         nl[0], nl[1], "重新打包", w.uows(), actor=a), _labelled),
     UseCase("labels.ship_with_label", P.ORDER_FULFIL, lambda w, a, nl: labels.ship_with_label(
         nl[0], nl[1], w.uows, actor=a), _labelled),
+    # after-sales and complaints (issue 13)
+    UseCase("aftersales.open_case", P.AFTERSALES_HANDLE, lambda w, a, n: aftersales.open_case(
+        aftersales.OpenCase(n, CaseType.RETURN_REFUND, Reason.DEFECTIVE,
+                            (aftersales.CaseLine(1, 1),)), w.uows(), actor=a), _delivered),
+    UseCase("aftersales.act_on_case", P.AFTERSALES_HANDLE,
+            lambda w, a, c: aftersales.act_on_case(
+                aftersales.ActOnCase(c, CaseAction.APPROVE, a), w.uows()), case_after),
+    UseCase("aftersales.get_case", P.ORDER_READ, lambda w, a, c: aftersales.get_case(
+        c, w.uows(read_only=True), actor=a), case_after),
+    UseCase("aftersales.list_cases", P.ORDER_READ, lambda w, a, _: aftersales.list_cases(
+        aftersales.CaseQuery(), w.uows(read_only=True), actor=a)),
+    UseCase("aftersales.list_return_rules", P.ORDER_READ,
+            lambda w, a, _: aftersales.list_return_rules(w.uows(read_only=True), actor=a)),
+    UseCase("aftersales.put_return_rule", P.SETTINGS_WRITE,
+            lambda w, a, _: aftersales.put_return_rule(aftersales.PutReturnRule(
+                ref("RR"), 15, True, a), w.uows())),
+    UseCase("refunds.issue_refund", P.ORDER_REFUND, lambda w, a, n: refunds.issue_refund(
+        refunds.IssueRefund(n, Method.MANUAL, a, amount=100, reference="ICBC-1"), w.uows,
+        {}), _paid),
+    UseCase("refunds.retry_refund", P.ORDER_REFUND, lambda w, a, r: refunds.retry_refund(
+        refunds.RetryRefund(r, a), w.uows, {"alipay": AgreeingGateway()}), failed_refund),
+    UseCase("refunds.order_refunds", P.ORDER_READ, lambda w, a, n: refunds.order_refunds(
+        n, w.uows(read_only=True), actor=a), _paid),
+    UseCase("refunds.list_refunds", P.ORDER_READ, lambda w, a, _: refunds.list_refunds(
+        w.uows(read_only=True), actor=a)),
+    UseCase("complaints.open_complaint", P.COMPLAINT_HANDLE,
+            lambda w, a, n: complaints.open_complaint(complaints.OpenComplaint(
+                n, Category.OTHER, Channel.EMAIL, "态度不好"), w.uows(), actor=a,
+                calendar=CALENDAR), _delivered),
+    UseCase("complaints.reply", P.COMPLAINT_HANDLE, lambda w, a, c: complaints.reply(
+        complaints.Reply(c, "您好，已处理", a), w.uows()), _complaint),
+    UseCase("complaints.act_on_complaint", P.COMPLAINT_HANDLE,
+            lambda w, a, c: complaints.act_on_complaint(complaints.ActOnComplaint(
+                c, ComplaintAction.WITHDRAW, a, reason="客户撤回"), w.uows()), _complaint),
+    UseCase("complaints.get_complaint", P.ORDER_READ, lambda w, a, c: complaints.get_complaint(
+        c, w.uows(read_only=True), actor=a), _complaint),
+    UseCase("complaints.list_complaints", P.ORDER_READ,
+            lambda w, a, _: complaints.list_complaints(complaints.ComplaintQuery(),
+                                                       w.uows(read_only=True), actor=a)),
+    UseCase("complaints.complaint_causes", P.ORDER_READ,
+            lambda w, a, _: complaints.complaint_causes(w.uows(read_only=True), actor=a,
+                                                        now=w.uows.clock())),
 ]
 
 
@@ -398,7 +457,8 @@ USE_CASES += INTAKE_CASES
 # case that checked already; the customer link and the rules run inside placing and paying;
 # ``orders.record_event`` is a helper of other capabilities' use cases, which check first.
 COVERED_ELSEWHERE = {"orders.change_status", "orders.step", "orders.record_event",
-                     "customers.link_on_intake", "review.on_intake", "review.review_if_due"}
+                     "customers.link_on_intake", "review.on_intake", "review.review_if_due",
+                     "aftersales.apply_action"}
 # The person acting on themselves, or no one signed in yet: no permission to hold.
 # shops.receive_shop_message: the shop's signature is the credential (a channel actor then
 # acts with the integration role, checked by receive_channel_order).
@@ -406,10 +466,19 @@ NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
                           "tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere",
-                          "portal.prove_by_phone"}  # the customer proving who they are
+                          "portal.prove_by_phone",  # the customer proving who they are
+                          # the customer, proven by the order's contact (services/_cases.py)
+                          "aftersales.open_case_as_customer",
+                          "aftersales.act_on_case_as_customer",
+                          "aftersales.get_case_as_customer", "aftersales.customer_cases",
+                          "aftersales.returnable_lines",
+                          "complaints.open_complaint_as_customer",
+                          "complaints.customer_message", "complaints.get_complaint_as_customer",
+                          # the worker's timed job, as the system
+                          "complaints.scan_breaches"}
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal, privacy,
            customers, review, blocklist, channel_orders, imports, shops, edi, tracking,
-           carriers, labels)
+           carriers, labels, aftersales, refunds, complaints)
 # Carriers' pushes prove who they are by their signature; the worker's jobs act as the system.
 NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
                            "tracking.receive_sf_push", "tracking.scan_silent_parcels",

@@ -1,9 +1,10 @@
-"""A stateful property test over random place / pay / approve / cancel / ship / receive runs,
-and a shop's orders with their later changes of lines, payment and cancellation.
+"""A stateful property test over random place / pay / approve / cancel / ship / receive /
+return runs, and a shop's orders with their later changes of lines, payment and cancellation.
 
 After every step: 0 ≤ reserved ≤ on hand on every stock row; reserved equals the open orders'
-lines; on hand equals receipts minus shipments (tracked here, independently); and every
-status change has exactly one timeline event and one outbox row with the same event id.
+lines; on hand equals receipts minus shipments plus returns inspected good (tracked here,
+independently), and equals the sum of the stock ledger; every status change has exactly one
+timeline event, and every event (order or after-sales case) one outbox row with its id.
 """
 
 from __future__ import annotations
@@ -27,20 +28,30 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
+from dingdan.domain.aftersales import CaseAction, CaseType, Condition, Reason
 from dingdan.domain.errors import (
     ChannelOrderLocked,
     DomainError,
     IllegalTransition,
     InsufficientStock,
+    ValidationFailed,
 )
 from dingdan.domain.events import Actor, ActorKind
 from dingdan.domain.inventory import MovementKind
 from dingdan.domain.lifecycle import RESERVING, Action
 from dingdan.domain.orders import Address, Customer, LineDraft, OrderDraft
-from dingdan.services import catalogue, channel_orders, inventory, orders
+from dingdan.services import aftersales, catalogue, channel_orders, inventory, orders
 from dingdan.store.engine import make_engine
-from dingdan.store.tables import order_events, order_lines, outbox, stock
+from dingdan.store.tables import (
+    order_events,
+    order_lines,
+    outbox,
+    stock,
+    stock_movements,
+    warehouses,
+)
 from dingdan.store.tables import orders as orders_table
+from dingdan.store.tables_aftersales import case_events
 from dingdan.store.uow import UnitOfWorkFactory
 
 ADMIN = Actor(ActorKind.USER, "1", "property-tester", "test", frozenset({"admin"}))
@@ -126,15 +137,51 @@ class StockMachine(RuleBasedStateMachine):
             return
         number = data.draw(st.sampled_from(self.numbers))
         for action, extra in FORWARD[:steps]:
-            try:
-                self.run(orders.change_status(orders.ChangeStatus(number, action, ADMIN, **extra),
-                                              self.uows()))
-            except IllegalTransition:
-                continue
-            self.changes[number] += 1
-            if action is Action.SHIP:
-                for line in self.run(self._lines(number)):
-                    self.on_hand[(line["sku"], line["wh"])] -= line["quantity"]
+            self._take(number, action, extra)
+
+    def _take(self, number: str, action: Action, extra: dict[str, Any]) -> None:
+        try:
+            self.run(orders.change_status(orders.ChangeStatus(number, action, ADMIN, **extra),
+                                          self.uows()))
+        except IllegalTransition:
+            return
+        self.changes[number] += 1
+        if action is Action.SHIP:
+            for line in self.run(self._lines(number)):
+                self.on_hand[(line["sku"], line["wh"])] -= line["quantity"]
+
+    @rule(data=st.data(), good=st.lists(st.booleans(), min_size=3, max_size=3),
+          qty=st.integers(1, 4))
+    def return_after_delivery(self, data: st.DataObject, good: list[bool], qty: int) -> None:
+        """A delivered order's lines come back: good ones are restocked, damaged ones not."""
+        if not self.numbers:  # something to return: receive, then sell
+            self.receive(SKUS[0], WAREHOUSES[0][0], 4)
+            self.place([(SKUS[0], qty)])
+            if not self.numbers:
+                return
+        number = data.draw(st.sampled_from(self.numbers))
+        for action, extra in (*FORWARD, (Action.DELIVER, {})):
+            self._take(number, action, extra)  # a cancelled order stays so: refused below
+        lines = self.run(self._lines(number))
+        wanted = tuple(aftersales.CaseLine(i, min(qty, ln["quantity"]))
+                       for i, ln in enumerate(lines, start=1))
+        try:
+            case = self.run(aftersales.open_case(aftersales.OpenCase(
+                number, CaseType.RETURN_REFUND, Reason.DEFECTIVE, wanted), self.uows(),
+                actor=ADMIN))
+        except ValidationFailed:
+            return  # not delivered, or these lines were returned already: nothing changed
+        conditions = {i: Condition.GOOD if good[i - 1] else Condition.DAMAGED
+                      for i in range(1, len(lines) + 1)}
+        for action, extra in ((CaseAction.APPROVE, {}),
+                              (CaseAction.SEND_BACK, {"return_waybill": "SF1"}),
+                              (CaseAction.RECEIVE, {}),
+                              (CaseAction.INSPECT, {"conditions": conditions})):
+            self.run(aftersales.act_on_case(aftersales.ActOnCase(case, action, ADMIN, **extra),
+                                            self.uows()))
+        for (i, ln), back in zip(enumerate(lines, start=1), wanted, strict=True):
+            if conditions[i] is Condition.GOOD:
+                self.on_hand[(ln["sku"], ln["wh"])] += back.quantity
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
@@ -184,7 +231,6 @@ class StockMachine(RuleBasedStateMachine):
                           tuple(LineDraft(s, q) for s, q in lines), external_id=external_id)
 
     async def _lines(self, number: str) -> list[dict[str, Any]]:
-        from dingdan.store.tables import warehouses
 
         async with self.uows(read_only=True) as uow:
             rows = await uow.conn.execute(
@@ -195,7 +241,6 @@ class StockMachine(RuleBasedStateMachine):
             return [dict(r._mapping) for r in rows]
 
     async def _snapshot(self) -> dict[str, Any]:
-        from dingdan.store.tables import warehouses
 
         async with self.uows(read_only=True) as uow:
             c = uow.conn
@@ -215,9 +260,16 @@ class StockMachine(RuleBasedStateMachine):
             placed = (await c.execute(select(func.count()).select_from(order_events)
                                       .where(order_events.c.type == "order.placed"))).scalar()
             events = set((await c.execute(select(order_events.c.event_id))).scalars())
+            events |= set((await c.execute(select(case_events.c.event_id))).scalars())
+            ledger = {(s, w): int(q) for s, w, q in (await c.execute(
+                select(stock_movements.c.sku, warehouses.c.code,
+                       func.sum(stock_movements.c.quantity))
+                .join(warehouses, warehouses.c.id == stock_movements.c.warehouse_id)
+                .group_by(stock_movements.c.sku, warehouses.c.code))).all()}
             outbox_ids = list((await c.execute(select(outbox.c.event_id))).scalars())
         return {"stock": rows, "open": {(s, w): q for s, w, q in open_lines},
-                "changes": changes, "placed": placed, "events": events, "outbox": outbox_ids}
+                "changes": changes, "placed": placed, "events": events, "outbox": outbox_ids,
+                "ledger": ledger}
 
     @invariant()
     def stock_and_records_are_consistent(self) -> None:
@@ -226,6 +278,7 @@ class StockMachine(RuleBasedStateMachine):
             assert 0 <= reserved <= on_hand, (sku, wh, on_hand, reserved)
             assert reserved == snap["open"].get((sku, wh), 0), (sku, wh)
             assert on_hand == self.on_hand[(sku, wh)], (sku, wh)
+            assert on_hand == snap["ledger"].get((sku, wh), 0), (sku, wh)  # the ledger is exact
         assert snap["changes"] == {n: c for n, c in self.changes.items() if c}
         assert snap["placed"] == len(self.numbers)
         assert sorted(snap["outbox"]) == sorted(snap["events"])  # one outbox row per event

@@ -64,3 +64,14 @@ def test_api_doc_lists_every_error_code_with_its_http_status() -> None:
         expected = _domain_status(code)
         if expected is not None:
             assert int(status) == expected, code
+
+
+def test_aftersales_doc_has_the_current_diagrams() -> None:
+    from dingdan.domain import aftersales, complaints, refunds
+
+    blocks = re.findall(r"```mermaid\n(.*?)\n```", _read("aftersales.md"), re.DOTALL)
+    assert blocks == [aftersales.CASE.mermaid(), refunds.REFUND.mermaid(),
+                      complaints.COMPLAINT.mermaid()], "docs/aftersales.md is out of date"
+    for status, labels in aftersales.STATUS_LABELS.items():
+        assert f"| `{status.value}` | {labels['zh-CN']} | {labels['en']} |" in \
+            _read("aftersales.md"), status

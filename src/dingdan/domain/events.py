@@ -33,6 +33,8 @@ class EventType(StrEnum):
     RATED = "order.rated"  # the customer rated the delivery and the service
     # The channel changed the order it sent (contents, lines); the differences in the data.
     CHANNEL_UPDATED = "order.channel_updated"
+    # After-sales (issue 13): money went back; the order's payment status follows.
+    REFUNDED = "order.refunded"
 
 
 EVENT_FOR_ACTION: dict[Action, EventType] = {

@@ -37,6 +37,7 @@ class MovementKind(StrEnum):
     RECEIPT = "receipt"
     ADJUSTMENT = "adjustment"
     SHIPMENT = "shipment"
+    RETURN = "return"  # returned goods inspected good, back on the shelf (issue 13)
 
 
 def lock_order(needs: Mapping[str, int]) -> list[tuple[str, int]]:

@@ -41,6 +41,10 @@ class PaymentStatus(StrEnum):
     UNPAID = "unpaid"
     PAID = "paid"
     REFUNDED = "refunded"
+    # After-sales (issue 13, ``domain/refunds.payment_status``): a part given back; a
+    # cancelled paid order that still owes the payment back.
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUND_DUE = "refund_due"
 
 
 class FulfillmentStatus(StrEnum):
@@ -209,6 +213,8 @@ def apply(facts: OrderFacts, action: Action) -> Outcome:
     cod = (t.cod_payment is not None and facts.payment_method == "cod"
            and facts.payment_status is PaymentStatus.UNPAID)
     payment = t.payment or (t.cod_payment if cod else None) or facts.payment_status
+    if target is S.CANCELLED and payment is PaymentStatus.PAID:
+        payment = PaymentStatus.REFUND_DUE  # a cancelled paid order owes the money back
     return Outcome(t, target, payment, t.fulfillment, held_from,
                    t.stamps + (t.cod_stamps if cod else ()))
 

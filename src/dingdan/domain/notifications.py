@@ -36,11 +36,15 @@ class Kind(StrEnum):
     CANCELLED = "cancelled"
     ADDRESS_CHANGED = "address_changed"
     DELAYED = "delayed"
+    AFTERSALES_UPDATE = "aftersales_update"  # a step of the customer's return or exchange
+    REFUNDED = "refunded"  # money went back
+    COMPLAINT_REPLY = "complaint_reply"  # staff answered the customer's complaint
     # staff events
     REVIEW_NEEDED = "review_needed"
     SLA_AT_RISK = "sla_at_risk"
     SLA_BREACHED = "sla_breached"
     DEAD_LETTER = "dead_letter"
+    COMPLAINT_ESCALATED = "complaint_escalated"  # a complaint missed a deadline
     # integrators: the event itself
     EVENT = "event"
 
@@ -84,10 +88,15 @@ CATALOGUE: Mapping[Kind, KindInfo] = {i.kind: i for i in (
     _k(Kind.CANCELLED, C, "订单取消", "Order cancelled", urgent=True),
     _k(Kind.ADDRESS_CHANGED, C, "地址变更", "Address changed", urgent=True, mandatory=True),
     _k(Kind.DELAYED, C, "订单延误", "Order delayed"),
+    _k(Kind.AFTERSALES_UPDATE, C, "售后进度", "Return or exchange update"),
+    _k(Kind.REFUNDED, C, "退款到账", "Refund made"),
+    _k(Kind.COMPLAINT_REPLY, C, "投诉回复", "Reply to your complaint"),
     _k(Kind.REVIEW_NEEDED, S, "待审核", "Review needed", urgent=True, role="reviewer"),
     _k(Kind.SLA_AT_RISK, S, "时效预警", "SLA at risk", urgent=True),
     _k(Kind.SLA_BREACHED, S, "时效超时", "SLA breached", urgent=True),
     _k(Kind.DEAD_LETTER, S, "消息投递失败", "Dead letters", urgent=True, role="manager"),
+    _k(Kind.COMPLAINT_ESCALATED, S, "投诉超时升级", "Complaint escalated", urgent=True,
+       role="manager"),
     _k(Kind.EVENT, Audience.INTEGRATOR, "事件", "Event", urgent=True),
 )}
 CUSTOMER_KINDS: tuple[Kind, ...] = tuple(k for k, i in CATALOGUE.items() if i.audience is C)
@@ -97,7 +106,9 @@ TEMPLATED_KINDS: tuple[Kind, ...] = CUSTOMER_KINDS + STAFF_KINDS
 # Key milestones every customer hears about; the rest is tracking detail.
 KEY_MILESTONES: frozenset[Kind] = frozenset({
     Kind.ORDER_CONFIRMED, Kind.PAYMENT_RECEIVED, Kind.SHIPPED, Kind.DELIVERED,
-    Kind.CANCELLED, Kind.ADDRESS_CHANGED, Kind.DELAYED})
+    Kind.CANCELLED, Kind.ADDRESS_CHANGED, Kind.DELAYED,
+    # after-sales: a customer who asked hears every answer (issue 13)
+    Kind.AFTERSALES_UPDATE, Kind.REFUNDED, Kind.COMPLAINT_REPLY})
 
 # Tier rules are data: tier -> the kinds its customers receive. Operators replace them from
 # settings (``DINGDAN_TIER_RULES``); an unknown tier gets ``standard``.
@@ -124,6 +135,13 @@ _EVENT_KINDS: Mapping[str, tuple[Kind, ...]] = {
     "alert.sla_at_risk": (Kind.SLA_AT_RISK,),
     "alert.sla_breached": (Kind.SLA_BREACHED,),
     "staff.dead_letters": (Kind.DEAD_LETTER,),
+    # after-sales (issue 13): every step of a case the customer follows
+    **{f"aftersales.{e}": (Kind.AFTERSALES_UPDATE,) for e in (
+        "requested", "approved", "declined", "cancelled", "received", "inspected",
+        "exchanged", "repaired", "closed")},
+    "refund.succeeded": (Kind.REFUNDED,),
+    "complaint.replied": (Kind.COMPLAINT_REPLY,),
+    "complaint.sla_breached": (Kind.COMPLAINT_ESCALATED,),
 }
 # Stages whose breach the customer notices (their parcel is late), so they are told.
 CUSTOMER_VISIBLE_STAGES: frozenset[str] = frozenset({"ship", "deliver"})

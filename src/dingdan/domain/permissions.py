@@ -53,6 +53,11 @@ class Permission(StrEnum):
     # A channel's own later word on its orders: changed contents, payment, cancellation
     # (issue 10); checked by the channel intake use cases, not by the lifecycle's rows.
     ORDER_CHANNEL_SYNC = "order.channel_sync"
+    # After-sales and complaints (issue 13): the case machines' rows name these values.
+    AFTERSALES_HANDLE = "aftersales.handle"  # open, approve, decline, cancel, close a case
+    AFTERSALES_RECEIVE = "aftersales.receive"  # receive and inspect returned goods
+    ORDER_REFUND = "order.refund"  # give money back (gateway or manual)
+    COMPLAINT_HANDLE = "complaint.handle"  # open, answer, resolve complaints
 
 
 P = Permission
@@ -61,18 +66,22 @@ _ORDER_WORK = frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_REVI
                          P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ})
 
 _CHANNEL = frozenset({P.ORDER_CHANNEL_SYNC})
+_AFTERSALES = frozenset({P.AFTERSALES_HANDLE, P.AFTERSALES_RECEIVE, P.ORDER_REFUND,
+                        P.COMPLAINT_HANDLE})
 
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: _ORDER_WORK | _CHANNEL | {P.CATALOGUE_WRITE, P.STOCK_WRITE,
-                                            P.SETTINGS_WRITE, P.AUDIT_READ, P.CUSTOMER_WRITE},
+    Role.MANAGER: _ORDER_WORK | _CHANNEL | _AFTERSALES | {
+        P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE, P.AUDIT_READ, P.CUSTOMER_WRITE},
     Role.CUSTOMER_SERVICE: _CHANNEL | {P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
                                        P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
-                                       P.CUSTOMER_WRITE},
+                                       P.CUSTOMER_WRITE, P.AFTERSALES_HANDLE,
+                                       P.COMPLAINT_HANDLE},
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
-    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.CUSTOMER_WRITE}),
+    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.CUSTOMER_WRITE,
+                             P.ORDER_REFUND}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
-                               P.STOCK_WRITE, P.PII_READ}),
+                               P.STOCK_WRITE, P.PII_READ, P.AFTERSALES_RECEIVE}),
     Role.VIEWER: frozenset({P.ORDER_READ}),
     Role.INTEGRATION: _CHANNEL | {P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_TRACK,
                                   P.ORDER_NOTE, P.CATALOGUE_WRITE, P.STOCK_WRITE,

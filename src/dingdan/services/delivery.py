@@ -37,6 +37,9 @@ from dingdan.store.uow import UnitOfWork
 EVENT_TYPE_HEADER = "Dingdan-Event-Type"
 ERROR_CHARS = 300  # of a failed delivery's detail kept in the log (``last_error``)
 
+# The events the broker carries: orders', and after-sales cases', refunds' and complaints'.
+BROKER_EVENTS = ("order.", "aftersales.", "refund.", "complaint.")
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -136,7 +139,7 @@ def plan_event(row: OutboxRow, policy: DeliveryPolicy, prefs: Mapping[str, Prefe
         elif info.audience is Audience.STAFF:
             out += rules.plan_staff(kind, data, policy.staff, available=list(policy.available),
                                     now=now, language=policy.default_language)
-    if row.type.startswith("order.") and Channel.NATS in policy.available:
+    if row.type.startswith(BROKER_EVENTS) and Channel.NATS in policy.available:
         out.append(Planned(Kind.EVENT, Audience.INTEGRATOR, Channel.NATS.value,
                            f"{policy.nats_subject_prefix}.{row.type}", policy.default_language,
                            now))

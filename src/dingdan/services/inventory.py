@@ -42,8 +42,9 @@ async def move_stock(cmd: MoveStock, uow: UnitOfWork) -> dict[str, Any]:
         errors.add("quantity", "out_of_range", f"at most {MAX_ON_HAND} at a time")
     if cmd.kind is MovementKind.ADJUSTMENT and cmd.quantity == 0:
         errors.add("quantity", "out_of_range", "an adjustment changes the quantity")
-    if cmd.kind is MovementKind.SHIPMENT:
-        errors.add("kind", "not_allowed", "shipments move stock through orders")
+    if cmd.kind in (MovementKind.SHIPMENT, MovementKind.RETURN):
+        errors.add("kind", "not_allowed", "shipments and returns move stock through orders "
+                                          "and after-sales cases")
     if not cmd.reason.strip():
         errors.add("reason", "required", "stock changes need a reason")
     errors.raise_if_any()

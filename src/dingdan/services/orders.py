@@ -417,3 +417,5 @@ async def _edit_before_picking(uow: UnitOfWork, number: str, expected_version: i
                                {k: before[k] for k in changed}, {**changed, "reason": reason})
         await uow.commit()
         return new_state.version
+
+

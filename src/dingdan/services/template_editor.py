@@ -202,5 +202,24 @@ def _sample_payload(kind: str, order: dict[str, Any], now: datetime) -> dict[str
     if event_type == "staff.dead_letters":
         data = {"total": 3, "by_channel": {"email": 2, "sms": 1},
                 "since": now.isoformat(), "until": now.isoformat()}
+    if kind in _AFTERSALES_SAMPLES:  # issue 13
+        event_type, data = _AFTERSALES_SAMPLES[kind]
+        data = {**data, "deadline": now.astimezone(UTC).isoformat()}
     return {"event_id": "preview", "type": event_type, "occurred_at": now.isoformat(),
             "order_number": order["number"], "reason": None, "data": data, "order": order}
+
+
+# Previews of the after-sales kinds (issue 13): an event as its use case writes it.
+_CASE_SAMPLE = {"kind": "aftersales", "number": "AS261111A1B2C3D4E5", "from_status": "requested",
+                "status": "approved", "status_label": {"zh-CN": "已同意", "en": "Approved"}}
+_AFTERSALES_SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "aftersales_update": ("aftersales.approved", {"case": _CASE_SAMPLE}),
+    "refunded": ("refund.succeeded", {"case": {**_CASE_SAMPLE, "kind": "refund"},
+                                      "amount": 5900, "method": "alipay"}),
+    "complaint_reply": ("complaint.replied", {
+        "case": {**_CASE_SAMPLE, "kind": "complaint", "number": "CP261111A1B2C3D4E5"},
+        "message": "非常抱歉给您带来不便，我们已为您补发。"}),
+    "complaint_escalated": ("complaint.sla_breached", {
+        "case": {**_CASE_SAMPLE, "kind": "complaint", "number": "CP261111A1B2C3D4E5"},
+        "breach": "first_response", "owner": "王芳", "role": "manager"}),
+}

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.domain.errors import StoreUnavailable
+from dingdan.store.aftersales import CaseEventRepo, CaseRepo, ComplaintRepo, RefundRepo
 from dingdan.store.audit import AuditRepo
 from dingdan.store.carriers import CarrierRepo
 from dingdan.store.catalogue import CatalogueRepo
@@ -67,6 +68,10 @@ class UnitOfWork:
     imports: ImportRepo
     tracking: TrackingRepo
     carriers: CarrierRepo
+    cases: CaseRepo  # after-sales (issue 13)
+    refunds: RefundRepo
+    complaints: ComplaintRepo
+    case_events: CaseEventRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -129,6 +134,10 @@ class UnitOfWork:
         self.imports = ImportRepo(conn)
         self.tracking = TrackingRepo(conn)
         self.carriers = CarrierRepo(conn)
+        self.cases = CaseRepo(conn)
+        self.refunds = RefundRepo(conn)
+        self.complaints = ComplaintRepo(conn)
+        self.case_events = CaseEventRepo(conn)
         return self
 
     async def commit(self) -> None:

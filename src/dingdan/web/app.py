@@ -21,9 +21,19 @@ from dingdan.services.health import readiness
 from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
-from dingdan.web import errors, intake_hooks, live, metrics, portal, ui
+from dingdan.web import errors, intake_hooks, live, metrics, payments, portal, ui
+from dingdan.web.api import (
+    aftersales,
+    catalogue,
+    complaints,
+    notifications,
+    orders,
+    portal_aftersales,
+    privacy,
+    push,
+    webhooks,
+)
 from dingdan.web.api import carriers as carriers_api
-from dingdan.web.api import catalogue, notifications, orders, privacy, push, webhooks
 from dingdan.web.api import customers as customers_api
 from dingdan.web.api import intake as intake_api
 from dingdan.web.api import review as review_api
@@ -83,6 +93,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
                 yield
         finally:
             await live.stop(app)
+            await payments.close(app)
             await engine.dispose()
 
     app = FastAPI(
@@ -114,6 +125,9 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(intake_hooks.router)  # the shops' signed order webhooks
     app.include_router(tracking_api.router, prefix=API)
     app.include_router(carriers_api.router, prefix=API)
+    app.include_router(aftersales.router, prefix=API)  # after-sales and refunds (issue 13)
+    app.include_router(complaints.router, prefix=API)
+    app.include_router(portal_aftersales.router, prefix=API)  # the customer's own
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

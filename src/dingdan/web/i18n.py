@@ -119,6 +119,8 @@ ERRORS: dict[str, tuple[str, str, str, str]] = {
 
 KINDS_ZH = {"order": "订单", "product": "商品", "warehouse": "仓库", "token": "令牌",
             "user": "用户"}
+KINDS_ZH.update({"aftersales_case": "售后单", "complaint": "投诉", "refund": "退款",
+                 "return_rule": "退货规则"})  # after-sales (issue 13)
 
 # Field-level messages by code; the English hint from the rules is the fallback.
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
@@ -186,6 +188,20 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_stock": ("Not enough stock.", "库存不足。"),
     "channel_order_locked": ("The order's stage no longer allows this change.",
                              "订单当前阶段不允许此变更。"),
+    # after-sales (issue 13)
+    "exceeds_delivered": ("More than was delivered (or than earlier cases left).",
+                          "超过已签收数量（或已申请售后的数量）。"),
+    "outside_window": ("Past this item's return window.", "已超过该商品的退货期限。"),
+    "not_returnable": ("This item cannot be returned.", "该商品不支持退货。"),
+    "not_delivered": ("The order is not delivered yet.", "订单尚未签收。"),
+    "reason_not_for_type": ("This reason does not fit the request type.", "该原因与售后类型不符。"),
+    "no_such_line": ("The order has no such line.", "订单没有该商品行。"),
+    "duplicate_line": ("Each line once.", "每个商品行只能出现一次。"),
+    "exceeds_paid": ("More than is left to refund of what was paid.", "超过可退金额。"),
+    "too_small": ("Too small.", "数值过小。"),
+    "refund_through_refunds": ("A case is refunded by issuing its refund.", "请通过退款操作完成退款。"),
+    "not_configured": ("This payment gateway is not configured.", "未配置该支付渠道。"),
+    "closed": ("It is closed.", "已关闭。"),
 }
 
 

@@ -29,7 +29,7 @@ from dingdan.adapters.carriers.kuaidi100 import Kuaidi100Client
 from dingdan.adapters.netguard import guarded_client
 from dingdan.adapters.notify.port import Message, Sender, SendResult
 from dingdan.domain.notifications import Channel
-from dingdan.services import jobs, sla, tracking
+from dingdan.services import complaints, jobs, sla, tracking
 from dingdan.services.delivery import (
     Claimed,
     build_message,
@@ -203,7 +203,11 @@ class Worker:
             return await jobs.dead_letter_digest(self.uows, tick - timedelta(seconds=digest),
                                                  tick)
 
+        async def complaint_sla(tick: datetime) -> object:
+            return await complaints.scan_breaches(self.uows)
+
         timed = [Job("sla_scan", cfg.sla_scan_seconds, sla_scan),
+                 Job("complaint_sla", cfg.sla_scan_seconds, complaint_sla),
                  Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
                  Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
                  Job("dead_letter_digest", digest, dead_letter_digest)]

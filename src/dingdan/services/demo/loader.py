@@ -30,6 +30,7 @@ from dingdan.domain.lifecycle import LABELS, Status
 from dingdan.services import catalogue, inventory, users
 from dingdan.services import orders as order_cases
 from dingdan.services.demo import data, people
+from dingdan.services.demo.aftersales import load_aftersales
 from dingdan.services.demo.batch import Batch
 from dingdan.services.demo.carriers import ensure_carriers
 from dingdan.services.demo.intake import load_intake
@@ -71,6 +72,8 @@ class _Tally:
     changes: int = 0
     notes: int = 0
     imported: int = 0
+    cases: int = 0
+    complaints: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
     by_warehouse: Counter[str] = field(default_factory=Counter)
 
@@ -104,15 +107,15 @@ async def load_demo(uows: UnitOfWorkFactory, orders: int = 2000, seed: int = 202
         portal_made = await add_portal_activity(batch.uow, rng, seed, clock.advance)
         await _silence(batch, set(portal_made), clock.now)
     tally.imported = await load_intake(uows, staff["陈静"], staff["吴建国"])
+    await ensure_carriers(uows)  # issue 12: carriers, rates, waybills, parcels' scans
+    # After-sales on the recently delivered orders, at "now" (issue 13).
+    tally.cases, tally.complaints = await load_aftersales(uows, staff, seed)
     await review_demo(uows, review_on)  # issue 9: rules, a VIP and a blocked customer, traces
     report = await _report(uows, tally, len({o.customer for o in planned}), seed,
                            time.perf_counter() - started)
     if portal_made:
         report += f"\n{len(portal_made)} customers used their own page (address moved, help asked)."
     return report
-    await ensure_carriers(uows)  # issue 12: carriers, rates, waybills, parcels' scans
-    return await _report(uows, tally, len({o.customer for o in planned}), seed,
-                         time.perf_counter() - started)
 
 
 async def _ensure_catalogue(batch: Batch, tally: _Tally) -> None:
@@ -319,6 +322,8 @@ async def _report(uows: UnitOfWorkFactory, tally: _Tally, customers: int, seed: 
         lines.append("  by channel: " + ", ".join(
             f"{c} {n}" for c, n in tally.by_channel.most_common()) + "; by warehouse: " +
             ", ".join(f"{c} {n}" for c, n in sorted(tally.by_warehouse.items())))
+    if tally.cases or tally.complaints:
+        lines.append(f"After-sales: {tally.cases} cases and {tally.complaints} complaints.")
     if tally.already:
         lines.append(f"{tally.already} demo orders were already there.")
     if tally.imported:

@@ -231,7 +231,17 @@ def redirect(request: Request, url: str) -> Response:
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the back office on ``app``: templates, our static files, the page routers."""
     from dingdan.web import live
-    from dingdan.web.ui import carriers, home, intake, notifications, orders, review, stock
+    from dingdan.web.ui import (
+        aftersales,
+        carriers,
+        help,
+        home,
+        intake,
+        notifications,
+        orders,
+        review,
+        stock,
+    )
 
     app.state.templates = build_templates(settings)
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
@@ -240,5 +250,6 @@ def install(app: FastAPI, settings: Settings) -> None:
 
     for module in (customers, review_rules):
         app.include_router(module.router, include_in_schema=False)
-    for module in (home, intake, orders, review, stock, notifications, carriers, live):
+    for module in (home, intake, orders, review, stock, notifications, carriers, aftersales,
+                   help, live):
         app.include_router(module.router, include_in_schema=False)

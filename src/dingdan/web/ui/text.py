@@ -90,6 +90,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.logout": ("退出", "Sign out"),
     "nav.menu": ("菜单", "Menu"),
     "order.status_page": ("客户查看页（可发给客户）", "The customer's page (to send them)"),
+    "nav.aftersales": ("售后", "After-sales"),  # issue 13
+    "nav.complaints": ("投诉", "Complaints"),
     # notification pages (web/ui/notifications.py)
     "nav.dead_letters": ("死信", "Dead letters"),
     "nav.templates": ("消息模板", "Templates"),
@@ -365,6 +367,7 @@ EVENT_LABELS: dict[str, tuple[str, str]] = {
     EventType.HELP_REQUESTED: ("客户求助", "Customer asked for help"),
     EventType.RATED: ("客户评价", "Customer rated the order"),
     EventType.CHANNEL_UPDATED: ("渠道更新订单", "Changed by the channel"),
+    EventType.REFUNDED: ("退款", "Refunded"),
 }
 
 PAYMENT_METHODS: dict[str, tuple[str, str]] = {
@@ -376,6 +379,8 @@ PAYMENT_METHODS: dict[str, tuple[str, str]] = {
 
 PAYMENT_STATUSES: dict[str, tuple[str, str]] = {
     "unpaid": ("未付款", "Unpaid"), "paid": ("已付款", "Paid"), "refunded": ("已退款", "Refunded"),
+    "partially_refunded": ("部分退款", "Partially refunded"),
+    "refund_due": ("待退款", "Refund due"),
 }
 
 FULFILLMENT_STATUSES: dict[str, tuple[str, str]] = {
