@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import pytest
@@ -32,7 +33,16 @@ from dingdan.domain.permissions import (
     Role,
     permission_for,
 )
-from dingdan.services import audit, catalogue, inventory, orders, queries, tokens, users
+from dingdan.services import (
+    analytics,
+    audit,
+    catalogue,
+    inventory,
+    orders,
+    queries,
+    tokens,
+    users,
+)
 from dingdan.store.audit import AuditQuery
 from dingdan.store.orders import ListQuery
 from dingdan.store.tables_people import audit_log
@@ -40,6 +50,8 @@ from dingdan.store.uow import UnitOfWorkFactory
 from people_support import ACTION_INPUT, CHEAP, ROLES, World, actor_of
 
 P = Permission
+
+_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,22 @@ USE_CASES: list[UseCase] = [
         u, w.uows(read_only=True), actor=a), _person),
     UseCase("audit.list_audit", P.AUDIT_READ, lambda w, a, _: audit.list_audit(
         AuditQuery(), w.uows(read_only=True), actor=a)),
+    *(UseCase(f"analytics.{name}", P.ANALYTICS_READ, call) for name, call in (
+        ("summary", lambda w, a, _: analytics.summary(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("trend", lambda w, a, _: analytics.trend(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("breakdown", lambda w, a, _: analytics.breakdown(
+            analytics.Range(), "province", w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("stages", lambda w, a, _: analytics.stages(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("gantt", lambda w, a, _: analytics.gantt(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("forecast", lambda w, a, _: analytics.forecast(
+            w.sku, w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("top_skus", lambda w, a, _: analytics.top_skus(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+    )),
 ]
 
 # Lifecycle actions go through orders.change_status: each (status, action) row of the
@@ -151,7 +179,7 @@ COVERED_ELSEWHERE = {"orders.change_status"}
 NOT_PERMISSION_CHECKED = {"tokens.authenticate", "users.sign_in", "users.session_actor",
                           "users.touch_session", "users.sign_out",
                           "users.change_password", "users.sign_out_everywhere"}
-MODULES = (orders, catalogue, inventory, queries, tokens, users, audit)
+MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, analytics)
 
 
 def _draft(w: World) -> Any:

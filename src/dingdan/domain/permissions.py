@@ -45,6 +45,7 @@ class Permission(StrEnum):
     SETTINGS_WRITE = "settings.write"  # rules, SLAs, templates, webhooks, carriers
     PEOPLE_MANAGE = "people.manage"  # users, roles, API tokens
     AUDIT_READ = "audit.read"
+    ANALYTICS_READ = "analytics.read"  # KPIs, charts, forecasts (figures, no personal data)
 
 
 P = Permission
@@ -55,11 +56,11 @@ _ORDER_WORK = frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_PAY, P.ORDER_REVI
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MANAGER: _ORDER_WORK | {P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE,
-                                 P.AUDIT_READ},
+                                 P.AUDIT_READ, P.ANALYTICS_READ},
     Role.CUSTOMER_SERVICE: frozenset({P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
                                       P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ}),
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
-    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE}),
+    Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.ANALYTICS_READ}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
                                P.STOCK_WRITE, P.PII_READ}),
     Role.VIEWER: frozenset({P.ORDER_READ}),

@@ -4,4 +4,7 @@ Importing the package loads every table module, so :data:`tables.metadata` is co
 (foreign keys between modules resolve) whatever module is imported first.
 """
 
-from dingdan.store import tables_people  # noqa: F401
+from dingdan.store import (
+    tables_analytics,  # noqa: F401
+    tables_people,  # noqa: F401
+)

@@ -15,6 +15,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dingdan.store.analytics import AnalyticsRepo
 from dingdan.store.audit import AuditRepo
 from dingdan.store.catalogue import CatalogueRepo
 from dingdan.store.engine import READ_ONLY, WriterQueue, writer_queue
@@ -41,6 +42,7 @@ class UnitOfWork:
     users: UserRepo
     sessions: SessionRepo
     audit: AuditRepo
+    analytics: AnalyticsRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -89,6 +91,7 @@ class UnitOfWork:
         self.users = UserRepo(conn)
         self.sessions = SessionRepo(conn)
         self.audit = AuditRepo(conn, self._clock)
+        self.analytics = AnalyticsRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from dingdan.store import (
+    tables_analytics,  # noqa: F401  (the analytics read model: 0013)
     tables_delivery,  # noqa: F401  (delivery log, SLA, alerts: 0002)
     tables_people,  # noqa: F401  (users, roles, audit log: 0003)
     tables_ui,  # noqa: F401  (back-office tables share the metadata)
