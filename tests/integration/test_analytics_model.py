@@ -192,3 +192,24 @@ async def test_a_sku_with_weekly_sales_is_forecast_with_its_backtest(
     assert f["method"] == "seasonal_naive"
     assert f["scores"][0]["mae"] < f["baseline"]["mae"]
     assert sum(f["history"]) == sum(1 + (3 if d % 7 in (5, 6) else 0) for d in range(60))
+
+
+async def test_the_worker_keeps_the_model_fresh_once_per_tick(uows: UnitOfWorkFactory,
+                                                               clock: Clock) -> None:
+    from worker_support import make_worker
+
+    w = await World.create(uows)
+    today = clock().astimezone(SH).date()
+    number = await w.place()
+    first, second = (make_worker(uows, {}, owner=f"w{i}") for i in (1, 2))
+    ran = [await first.run_due_jobs(), await second.run_due_jobs()]
+    assert ran[0].count("analytics_refresh") + ran[1].count("analytics_refresh") == 1
+    q = analytics.Range(today, today, w.warehouse)
+    s = await analytics.summary(q, uows(read_only=True), actor=MANAGER, tz=SH)
+    assert s["orders"] == 1
+    await orders.change_status(orders.ChangeStatus(number, Action.CANCEL, SYSTEM, "changed mind"),
+                               uows())
+    clock.advance(minutes=1)
+    await first.run_due_jobs()
+    s = await analytics.summary(q, uows(read_only=True), actor=MANAGER, tz=SH)
+    assert (s["orders"], s["cancelled"]) == (1, 1)

@@ -216,3 +216,16 @@ async def test_every_event_has_its_outbox_row_and_none_is_left_to_send(demo: _De
 def test_ean13_check_digit() -> None:
     assert ean13("400638133393") == "4006381333931"
     assert ean13("690123456789") == "6901234567892"
+
+
+async def test_the_demo_fills_the_dashboards_figures(demo: _Demo) -> None:
+    from zoneinfo import ZoneInfo
+
+    from dingdan.domain.events import SYSTEM
+    from dingdan.services import analytics
+
+    tz = ZoneInfo("Asia/Shanghai")
+    q = analytics.Range(NOW.date() - timedelta(days=120), NOW.date())
+    s = await analytics.summary(q, demo.uows(read_only=True), actor=SYSTEM, tz=tz)
+    assert s["orders"] >= ORDERS and s["shipped"] > 0 and s["delivered"] > 0
+    assert (await analytics.stages(q, demo.uows(read_only=True), actor=SYSTEM, tz=tz))["stages"]

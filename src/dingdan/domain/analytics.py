@@ -23,8 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from dingdan.domain.errors import ErrorCollector
 from dingdan.domain.lifecycle import Status
@@ -114,7 +113,7 @@ def stays(events: Iterable[Event]) -> list[Stay]:
     return out
 
 
-def measure(order: OrderFacts, events: Sequence[Event], tz: ZoneInfo) -> Measures:
+def measure(order: OrderFacts, events: Sequence[Event], tz: tzinfo) -> Measures:
     """Fold an order's events into its measures."""
     path = stays(events)
     entered: dict[Status, datetime] = {}

@@ -17,8 +17,7 @@ change twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta, tzinfo
 
 import structlog
 
@@ -37,7 +36,7 @@ class RefreshReport:
     last_event_id: int
 
 
-async def refresh(uows: UnitOfWorkFactory, tz: ZoneInfo, batch: int = BATCH_EVENTS,
+async def refresh(uows: UnitOfWorkFactory, tz: tzinfo, batch: int = BATCH_EVENTS,
                   max_batches: int | None = None) -> RefreshReport:
     """Bring the read model up to the end of the timeline (or ``max_batches`` batches)."""
     done = batches = 0
@@ -61,7 +60,7 @@ async def refresh(uows: UnitOfWorkFactory, tz: ZoneInfo, batch: int = BATCH_EVEN
     return RefreshReport(done, batches, last)
 
 
-async def rebuild(uows: UnitOfWorkFactory, tz: ZoneInfo,
+async def rebuild(uows: UnitOfWorkFactory, tz: tzinfo,
                   batch: int = BATCH_EVENTS) -> RefreshReport:
     """Forget the read model and build it again from the whole timeline."""
     async with uows() as uow:
@@ -70,7 +69,7 @@ async def rebuild(uows: UnitOfWorkFactory, tz: ZoneInfo,
     return await refresh(uows, tz, batch)
 
 
-async def _recompute(uow: UnitOfWork, order_ids: list[int], tz: ZoneInfo) -> int:
+async def _recompute(uow: UnitOfWork, order_ids: list[int], tz: tzinfo) -> int:
     found = await uow.analytics.facts_and_events(order_ids)
     old = await uow.analytics.measures(order_ids)
     change = Rollup.empty()

@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from dingdan.adapters.notify.port import Message, Sender, SendResult
 from dingdan.domain.notifications import Channel
-from dingdan.services import jobs, sla
+from dingdan.services import analytics_model, jobs, sla
 from dingdan.services.delivery import (
     Claimed,
     build_message,
@@ -201,10 +202,14 @@ class Worker:
             return await jobs.dead_letter_digest(self.uows, tick - timedelta(seconds=digest),
                                                  tick)
 
+        async def analytics_refresh(tick: datetime) -> object:
+            return await analytics_model.refresh(self.uows, ZoneInfo(cfg.timezone))
+
         timed = [Job("sla_scan", cfg.sla_scan_seconds, sla_scan),
                  Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
                  Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
-                 Job("dead_letter_digest", digest, dead_letter_digest)]
+                 Job("dead_letter_digest", digest, dead_letter_digest),
+                 Job("analytics_refresh", cfg.analytics_refresh_seconds, analytics_refresh)]
         if cfg.backup is not None:
             plan = cfg.backup
 
