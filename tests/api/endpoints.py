@@ -461,7 +461,23 @@ NOTIFICATIONS: list[Endpoint] = [
     Endpoint("POST", f"{API}/notification-templates/preview", P.ORDER_READ, _preview),
 ]
 
-ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS]
+# --- analytics (read-only) ------------------------------------------------------------------
+
+
+async def _forecast(ctx: Ctx) -> Call:
+    return Call(f"{API}/analytics/forecast/{ctx.world.sku}")
+
+
+ANALYTICS: list[Endpoint] = [
+    *(Endpoint("GET", f"{API}/analytics/{name}", P.ANALYTICS_READ,
+               _const(f"{API}/analytics/{name}")) for name in ("summary", "trend", "stages",
+                                                               "gantt")),
+    Endpoint("GET", f"{API}/analytics/breakdown/{{dimension}}", P.ANALYTICS_READ,
+             _const(f"{API}/analytics/breakdown/province")),
+    Endpoint("GET", f"{API}/analytics/forecast/{{sku}}", P.ANALYTICS_READ, _forecast),
+]
+
+ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *ANALYTICS]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {

@@ -78,6 +78,9 @@ def test_no_history_is_an_explained_empty_forecast() -> None:
     assert backtest([], 7).reason == "no_history"
     short = backtest([1.0, 2.0, 3.0], 7)
     assert short.reason == "short_history" and short.forecast == []
+    # A product first sold ten days ago: the zeros before its launch are not history.
+    launched = backtest([0.0] * 70 + [5.0] * 10, 7)
+    assert launched.reason == "short_history"
 
 
 def test_forecasts_are_finite_and_never_negative() -> None:

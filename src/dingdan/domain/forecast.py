@@ -146,6 +146,8 @@ def backtest(series: Sequence[float], horizon: int) -> Forecast:
     if not series or sum(series) == 0:
         empty = Score("naive", 0.0, None, None)
         return Forecast("", [], [], empty, [], "no_history")
+    # Days before the first sale say nothing about demand (the product was not yet sold).
+    series = series[next(i for i, v in enumerate(series) if v > 0):]
     if len(series) < MIN_HISTORY or len(series) <= horizon + 1:
         empty = Score("naive", 0.0, None, None)
         return Forecast("", [], [], empty, [], "short_history")

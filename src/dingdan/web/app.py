@@ -22,7 +22,7 @@ from dingdan.settings import Settings
 from dingdan.store.engine import make_engine
 from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, live, ui
-from dingdan.web.api import catalogue, notifications, orders, push, webhooks
+from dingdan.web.api import analytics, catalogue, notifications, orders, push, webhooks
 from dingdan.web.auth import install_auth
 from dingdan.web.body_limit import BodyLimitMiddleware
 from dingdan.web.deps import TokenCache
@@ -98,6 +98,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(push.router, prefix=API)
     app.include_router(push.assets)  # /sw.js, the push service worker
     app.include_router(notifications.router, prefix=API)
+    app.include_router(analytics.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

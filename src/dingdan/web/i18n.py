@@ -150,6 +150,9 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "greater_than": ("Too small.", "数值过小。"),
     "string_too_long": ("Too long.", "太长。"),
     "string_too_short": ("This field is required.", "此项必填。"),
+    "range_backwards": ("The range starts after it ends.", "开始日期晚于结束日期。"),
+    "range_too_long": ("At most two years (731 days) at a time.", "一次最多查询两年（731 天）。"),
+    "unknown_value": ("Not one of the allowed values.", "不是允许的取值。"),
 }
 
 
