@@ -231,9 +231,9 @@ def redirect(request: Request, url: str) -> Response:
 def install(app: FastAPI, settings: Settings) -> None:
     """Mount the back office on ``app``: templates, our static files, the page routers."""
     from dingdan.web import live
-    from dingdan.web.ui import home, notifications, orders, review, stock
+    from dingdan.web.ui import analytics, home, notifications, orders, review, stock
 
     app.state.templates = build_templates(settings)
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
-    for module in (home, orders, review, stock, notifications, live):
+    for module in (home, orders, review, stock, notifications, live, analytics):
         app.include_router(module.router, include_in_schema=False)

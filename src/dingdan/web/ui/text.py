@@ -28,6 +28,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.webhooks": ("Webhook", "Webhooks"),
     "nav.sla": ("时效设置", "SLA settings"),
     "nav.alerts": ("告警中心", "Alerts"),
+    "nav.analytics": ("数据分析", "Analytics"),
     "msg.title": ("消息记录", "Messages"),
     "msg.kind": ("事件", "Event"),
     "msg.channel": ("渠道", "Channel"),
