@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -138,11 +138,13 @@ class AnalyticsRepo:
                  for i, m in changed.items() if i not in known]
         if fresh:
             await self.conn.execute(insert(analytics_orders), fresh)
-        for i, m in changed.items():
-            if i in known:
-                await self.conn.execute(
-                    update(analytics_orders).where(analytics_orders.c.order_id == i)
-                    .values(measures=measures_json(m), updated_at=now))
+        moved = [dict(key=i, measures=measures_json(m), updated_at=now)
+                 for i, m in changed.items() if i in known]
+        if moved:
+            await self.conn.execute(
+                update(analytics_orders).where(analytics_orders.c.order_id == bindparam("key"))
+                .values(measures=bindparam("measures"), updated_at=bindparam("updated_at")),
+                moved)
 
     async def add(self, change: Rollup) -> None:
         """Add ``change`` to the sums; delete the rows it brings to zero."""
