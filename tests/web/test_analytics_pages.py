@@ -110,3 +110,16 @@ async def test_only_people_with_analytics_read_see_the_pages(
     finance = await office.client("finance")
     assert (await finance.get("/analytics")).status_code == 200
     assert 'href="/analytics"' in (await finance.get("/")).text
+
+
+async def test_the_order_page_shows_the_orders_own_gantt_with_its_promises(
+        office: Office, admin: httpx.AsyncClient, catalogue: dict[str, Any]) -> None:
+    number = await place(admin, catalogue["skus"]["A"],
+                         ship_by="2026-11-12T18:00:00+08:00")
+    await walk(admin, number, "pay", "submit-review")
+    html = (await admin.get(f"/orders/{number}")).text
+    gantt = _payload(html, "gantt")
+    (row,) = gantt["rows"]
+    assert [b["status"] for b in row["bars"]] == ["pending_payment", "paid", "pending_review"]
+    assert row["bars"][-1]["open"] is True
+    assert gantt["marks"] == [{"label": "Ship by", "at": "2026-11-12T10:00:00+00:00"}]

@@ -69,6 +69,7 @@
                       itemStyle: { color: PALETTE[b.status] || "#94a3b8", opacity: b.open ? 1 : 0.75 } });
         });
       });
+      var marks = (p.marks || []).map(function (m) { return { name: m.label, xAxis: Date.parse(m.at) }; });
       return {
         tooltip: { formatter: function (it) {
           var v = it.value, h = hours((v[2] - v[1]) / 1000);
@@ -89,6 +90,11 @@
               { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height });
             return rect && { type: "rect", transition: ["shape"], shape: rect, style: api.style() };
           }
+        }, {
+          // The order's promises (ship by, deliver by) as dashed markers: the SLA at a glance.
+          type: "line", data: [], silent: true,
+          markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#dc2626" },
+                      label: { formatter: "{b}" }, data: marks }
         }]
       };
     },

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
 from dingdan.domain import lifecycle, regions
-from dingdan.domain.analytics import BUCKET_EDGES
+from dingdan.domain.analytics import BUCKET_EDGES, Event, gantt_bars
 from dingdan.domain.errors import DomainError, FieldError, ValidationFailed
 from dingdan.domain.lifecycle import Status
 from dingdan.services import analytics as svc
@@ -235,6 +235,22 @@ async def export(request: Request, actor: PageActor) -> Response:
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Content-Language": lang})
+
+
+def order_gantt(order: dict[str, Any], timeline: list[dict[str, Any]], now: datetime,
+                lang: str) -> dict[str, Any]:
+    """One order's lifecycle for the order page: a bar per status it stayed in (the current
+    one runs to now) and its promises (ship by, deliver by) as markers."""
+    events = [Event(e.get("to_status"), e["created_at"]) for e in timeline]
+    bars = gantt_bars(events, now)
+    marks = [{"label": pick(label, lang), "at": order[key].isoformat()}
+             for key, label in (("ship_by", ("承诺发货", "Ship by")),
+                                ("deliver_by", ("承诺送达", "Deliver by")))
+             if order.get(key)]
+    return {"now": now.isoformat(), "statuses": _status_labels(lang), "marks": marks,
+            "rows": [{"number": order["number"], "status": order["status"],
+                      "bars": [{"status": b.status, "start": b.start.isoformat(),
+                                "end": b.end.isoformat(), "open": b.open} for b in bars]}]}
 
 
 def _cell(value: Any) -> Any:

@@ -29,6 +29,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.sla": ("时效设置", "SLA settings"),
     "nav.alerts": ("告警中心", "Alerts"),
     "nav.analytics": ("数据分析", "Analytics"),
+    "order.gantt": ("各状态停留时长（甘特图；虚线为承诺时限）",
+                    "Time in each status (Gantt; dashed lines: the promises)"),
     "msg.title": ("消息记录", "Messages"),
     "msg.kind": ("事件", "Event"),
     "msg.channel": ("渠道", "Channel"),
