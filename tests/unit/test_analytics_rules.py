@@ -133,8 +133,10 @@ def test_gantt_bars_run_the_current_stay_to_now() -> None:
 @pytest.mark.parametrize(("start", "end", "code"), [
     (date(2026, 11, 12), date(2026, 11, 11), "range_backwards"),
     (date(2006, 11, 11), date(2026, 11, 11), "range_too_long"),
+    (date(9999, 12, 31), date(9999, 12, 31), "out_of_range"),
+    (None, date(1, 1, 1), "out_of_range"),
 ])
-def test_a_backwards_or_twenty_year_range_is_refused(start: date, end: date,
+def test_a_backwards_or_twenty_year_range_is_refused(start: date | None, end: date,
                                                      code: str) -> None:
     with pytest.raises(ValidationFailed) as err:
         day_range(start, end, date(2026, 11, 11))

@@ -346,15 +346,22 @@ def gantt_bars(events: Sequence[Event], now: datetime) -> list[Bar]:
 # --- the date range every analytics read takes -----------------------------------------
 
 MAX_RANGE_DAYS = 731  # two years of days: the dashboard's longest view
+# Days an order can have been placed on (and no date arithmetic near year 1 or 9999).
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2199, 12, 31)
 
 
 def day_range(start: date | None, end: date | None, today: date,
               default_days: int = 30) -> tuple[date, date]:
     """The inclusive range asked for, defaulting to the last ``default_days`` days; raises
     ``ValidationFailed`` for a range that runs backwards or is longer than two years."""
+    errors = ErrorCollector()
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            errors.add(name, "out_of_range", f"between {EARLIEST} and {LATEST}")
+    errors.raise_if_any()
     end = end or today
     start = start or end - timedelta(days=default_days - 1)
-    errors = ErrorCollector()
     if start > end:
         errors.add("start", "range_backwards", "the range starts after it ends")
     elif (end - start).days + 1 > MAX_RANGE_DAYS:
