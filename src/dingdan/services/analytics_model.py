@@ -10,8 +10,8 @@ model equal to a rebuilt one (``tests/integration/test_analytics_model.py``).
 
 On PostgreSQL, a transaction may take a lower event id and commit after a higher one; each
 refresh therefore also re-reads the orders touched in the last few minutes below the cursor
-(:data:`GRACE`). The cursor row is locked for the batch, so two workers never add the same
-change twice.
+(:data:`GRACE`, within the last :data:`GRACE_EVENTS` ids). The cursor row is locked for the
+batch, so two workers never add the same change twice.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from dingdan.store.uow import UnitOfWork, UnitOfWorkFactory
 log = structlog.get_logger("dingdan.analytics")
 BATCH_EVENTS = 5000
 GRACE = timedelta(minutes=5)
+GRACE_EVENTS = 50_000  # how far below the cursor that re-read looks, at most
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ async def refresh(uows: UnitOfWorkFactory, tz: tzinfo, batch: int = BATCH_EVENTS
             last, refreshed_at = await uow.analytics.lock_cursor(uow.now())
             ids, upto = await uow.analytics.orders_touched(last, batch)
             if batches == 0 and refreshed_at is not None and uow.dialect != "sqlite":
-                again = await uow.analytics.orders_touched_since(refreshed_at - GRACE, last)
+                again = await uow.analytics.orders_touched_since(refreshed_at - GRACE, last,
+                                                                 GRACE_EVENTS)
                 ids = sorted(set(ids) | set(again))
             if not ids:
                 break
