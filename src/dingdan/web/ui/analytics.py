@@ -136,14 +136,20 @@ async def dashboard(request: Request, actor: PageActor) -> Response:
         q = _range(request.query_params)
         # Independent reads, each in its own read-only unit of work: side by side, so the
         # page takes about as long as its slowest read (PostgreSQL answers them in parallel).
-        summary, trend, stages, gantt, warehouses, *parts = await asyncio.gather(
+        # return_exceptions: a refusal waits for the other reads to end (and give their
+        # connections back) before it is raised.
+        results = await asyncio.gather(
             svc.summary(q, read_uow(request), actor=actor, tz=tz),
             svc.trend(q, read_uow(request), actor=actor, tz=tz),
             svc.stages(q, read_uow(request), actor=actor, tz=tz),
             svc.gantt(q, read_uow(request), actor=actor, tz=tz, limit=GANTT_ROWS),
             catalogue.list_warehouses(read_uow(request), actor=actor),
             *(svc.breakdown(q, d, read_uow(request), actor=actor, tz=tz)
-              for d in svc.DIMENSIONS))
+              for d in svc.DIMENSIONS), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        summary, trend, stages, gantt, warehouses, *parts = results
         by = {d: part["rows"] for d, part in zip(svc.DIMENSIONS, parts, strict=True)}
     except DomainError as exc:
         return error_response(request, exc, actor)
