@@ -31,7 +31,7 @@
       var x = p.points.map(function (d) { return d.period; });
       return {
         tooltip: { trigger: "axis" },
-        legend: { data: [p.labels.orders, p.labels.cancelled, p.labels.shipped, p.labels.revenue + " (" + p.currency + ")"] },
+        legend: { top: 0, data: [p.labels.orders, p.labels.cancelled, p.labels.shipped, p.labels.revenue + " (" + p.currency + ")"] },
         grid: { left: 48, right: 64, bottom: 32, top: 40 },
         xAxis: { type: "category", data: x },
         yAxis: [{ type: "value", minInterval: 1 }, { type: "value", position: "right" }],
@@ -48,7 +48,7 @@
       var rows = p.stages;
       return {
         tooltip: { trigger: "axis" },
-        legend: { data: [p.labels.mean, p.labels.p90] },
+        legend: { top: 0, data: [p.labels.mean, p.labels.p90] },
         grid: { left: 110, right: 24, bottom: 32, top: 40 },
         xAxis: { type: "value", name: p.labels.hours },
         yAxis: { type: "category", data: rows.map(function (s) { return s.label; }), inverse: true },
@@ -115,7 +115,7 @@
       if (history.length) { ahead.unshift(history[history.length - 1]); }
       return {
         tooltip: { trigger: "axis" },
-        legend: { data: [p.labels.sold, p.labels.predicted] },
+        legend: { top: 0, data: [p.labels.sold, p.labels.predicted] },
         grid: { left: 48, right: 24, bottom: 32, top: 40 },
         xAxis: { type: "time" },
         yAxis: { type: "value", minInterval: 1 },
