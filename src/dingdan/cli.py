@@ -474,6 +474,41 @@ def import_orders(
             await engine.dispose()
 
     raise typer.Exit(asyncio.run(run()))
+analytics_app = typer.Typer(help="The analytics read model (dashboard figures).",
+                            no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+@analytics_app.command("refresh")
+def analytics_refresh() -> None:
+    """Bring the dashboard's figures up to the end of the order timeline now."""
+    _analytics(rebuild=False)
+
+
+@analytics_app.command("rebuild")
+def analytics_rebuild() -> None:
+    """Forget the dashboard's figures and build them again from the whole timeline."""
+    _analytics(rebuild=True)
+
+
+def _analytics(rebuild: bool) -> None:
+    from zoneinfo import ZoneInfo
+
+    from dingdan.services import analytics_model
+
+    tz = ZoneInfo(_settings().timezone)
+
+    async def run() -> None:
+        engine, uows = _uows()
+        try:
+            job = analytics_model.rebuild if rebuild else analytics_model.refresh
+            report = await job(uows, tz)
+            typer.echo(f"{report.orders} orders measured in {report.batches} batches, "
+                       f"up to event {report.last_event_id}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 def _uows() -> tuple[AsyncEngine, UnitOfWorkFactory]:

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     payment_timeout_minutes: int = 30  # unpaid orders are cancelled after this
     auto_complete_days: int = 7  # delivered orders complete after this
     sla_scan_seconds: int = 60
+    analytics_refresh_seconds: int = 60  # the dashboard's read model catches up this often
     work_day_start: str = "09:00"  # the working-hours calendar of the SLAs
     work_day_end: str = "18:00"
     work_weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0

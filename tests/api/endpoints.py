@@ -928,8 +928,25 @@ async def _new_complaint(ctx: Ctx) -> Call:
 
 
 
+# --- analytics (read-only) ------------------------------------------------------------------
+
+
+async def _forecast(ctx: Ctx) -> Call:
+    return Call(f"{API}/analytics/forecast/{ctx.world.sku}")
+
+
+ANALYTICS: list[Endpoint] = [
+    *(Endpoint("GET", f"{API}/analytics/{name}", P.ANALYTICS_READ,
+               _const(f"{API}/analytics/{name}")) for name in ("summary", "trend", "stages",
+                                                               "gantt")),
+    Endpoint("GET", f"{API}/analytics/breakdown/{{dimension}}", P.ANALYTICS_READ,
+             _const(f"{API}/analytics/breakdown/province")),
+    Endpoint("GET", f"{API}/analytics/forecast/{{sku}}", P.ANALYTICS_READ, _forecast),
+]
+
+
 ENDPOINTS: list[Endpoint] = [*ORDERS, *CATALOGUE, *PEOPLE, *NOTIFICATIONS, *REVIEW, *INTAKE,
-                             *TRACKING, *CARRIERS, *LABELS, *AFTERSALES, *PORTAL]
+                             *TRACKING, *CARRIERS, *LABELS, *AFTERSALES, *PORTAL, *ANALYTICS]
 
 # Changing calls with no audit row, and why.
 NOT_AUDITED: dict[str, str] = {

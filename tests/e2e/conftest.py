@@ -48,6 +48,7 @@ class Server:
     url: str
     token: str  # an admin API token, to set up orders
     catalogue: dict[str, str]
+    database_url: str = ""  # the server's database, for set-up a test does beside the API
 
     def api(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=10,
@@ -130,7 +131,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
                 if proc.returncode is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"no server; see {server_log}")
                 await asyncio.sleep(0.1)
-        srv = Server(base, token, {})
+        srv = Server(base, token, {}, url)
         async with srv.api() as api:
             wh = await api.post("/api/v1/warehouses", json={
                 "code": "SH", "name": "上海仓", "region": "上海", "priority": 10})

@@ -262,3 +262,14 @@ async def test_the_demo_has_after_sales_cases_and_complaints(demo: _Demo) -> Non
     opened = await demo.rows(select(complaints.c.status))
     assert cases and opened
     assert "After-sales:" in demo.report
+async def test_the_demo_fills_the_dashboards_figures(demo: _Demo) -> None:
+    from zoneinfo import ZoneInfo
+
+    from dingdan.domain.events import SYSTEM
+    from dingdan.services import analytics
+
+    tz = ZoneInfo("Asia/Shanghai")
+    q = analytics.Range(NOW.date() - timedelta(days=120), NOW.date())
+    s = await analytics.summary(q, demo.uows(read_only=True), actor=SYSTEM, tz=tz)
+    assert s["orders"] >= ORDERS and s["shipped"] > 0 and s["delivered"] > 0
+    assert (await analytics.stages(q, demo.uows(read_only=True), actor=SYSTEM, tz=tz))["stages"]

@@ -40,6 +40,7 @@ from dingdan.domain.permissions import (
 from dingdan.domain.refunds import Method
 from dingdan.services import (
     aftersales,
+    analytics,
     audit,
     blocklist,
     carriers,
@@ -70,6 +71,8 @@ from people_support import ACTION_INPUT, CHEAP, ROLES, World, actor_of
 
 P = Permission
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -377,6 +380,22 @@ USE_CASES: list[UseCase] = [
     UseCase("complaints.complaint_causes", P.ORDER_READ,
             lambda w, a, _: complaints.complaint_causes(w.uows(read_only=True), actor=a,
                                                         now=w.uows.clock())),
+    *(UseCase(f"analytics.{name}", P.ANALYTICS_READ, call) for name, call in (
+        ("summary", lambda w, a, _: analytics.summary(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("trend", lambda w, a, _: analytics.trend(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("breakdown", lambda w, a, _: analytics.breakdown(
+            analytics.Range(), "province", w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("stages", lambda w, a, _: analytics.stages(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("gantt", lambda w, a, _: analytics.gantt(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("forecast", lambda w, a, _: analytics.forecast(
+            w.sku, w.uows(read_only=True), actor=a, tz=_TZ)),
+        ("top_skus", lambda w, a, _: analytics.top_skus(
+            analytics.Range(), w.uows(read_only=True), actor=a, tz=_TZ)),
+    )),
 ]
 
 
@@ -478,7 +497,7 @@ NOT_PERMISSION_CHECKED = {"shops.receive_shop_message",
                           "complaints.scan_breaches"}
 MODULES = (orders, catalogue, inventory, queries, tokens, users, audit, portal, privacy,
            customers, review, blocklist, channel_orders, imports, shops, edi, tracking,
-           carriers, labels, aftersales, refunds, complaints)
+           carriers, labels, aftersales, refunds, complaints, analytics)
 # Carriers' pushes prove who they are by their signature; the worker's jobs act as the system.
 NOT_PERMISSION_CHECKED |= {"tracking.receive_update", "tracking.receive_kuaidi100_push",
                            "tracking.receive_sf_push", "tracking.scan_silent_parcels",

@@ -58,6 +58,7 @@ class Permission(StrEnum):
     AFTERSALES_RECEIVE = "aftersales.receive"  # receive and inspect returned goods
     ORDER_REFUND = "order.refund"  # give money back (gateway or manual)
     COMPLAINT_HANDLE = "complaint.handle"  # open, answer, resolve complaints
+    ANALYTICS_READ = "analytics.read"  # KPIs, charts, forecasts (figures, no personal data)
 
 
 P = Permission
@@ -72,14 +73,15 @@ _AFTERSALES = frozenset({P.AFTERSALES_HANDLE, P.AFTERSALES_RECEIVE, P.ORDER_REFU
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MANAGER: _ORDER_WORK | _CHANNEL | _AFTERSALES | {
-        P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE, P.AUDIT_READ, P.CUSTOMER_WRITE},
+        P.CATALOGUE_WRITE, P.STOCK_WRITE, P.SETTINGS_WRITE, P.AUDIT_READ, P.CUSTOMER_WRITE,
+        P.ANALYTICS_READ},
     Role.CUSTOMER_SERVICE: _CHANNEL | {P.ORDER_READ, P.ORDER_CREATE, P.ORDER_CANCEL,
                                        P.ORDER_EDIT, P.ORDER_NOTE, P.PII_READ,
                                        P.CUSTOMER_WRITE, P.AFTERSALES_HANDLE,
                                        P.COMPLAINT_HANDLE},
     Role.REVIEWER: frozenset({P.ORDER_READ, P.ORDER_REVIEW, P.ORDER_NOTE, P.PII_READ}),
     Role.FINANCE: frozenset({P.ORDER_READ, P.ORDER_PAY, P.ORDER_NOTE, P.CUSTOMER_WRITE,
-                             P.ORDER_REFUND}),
+                             P.ORDER_REFUND, P.ANALYTICS_READ}),
     Role.WAREHOUSE: frozenset({P.ORDER_READ, P.ORDER_FULFIL, P.ORDER_TRACK, P.ORDER_NOTE,
                                P.STOCK_WRITE, P.PII_READ, P.AFTERSALES_RECEIVE}),
     Role.VIEWER: frozenset({P.ORDER_READ}),

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dingdan.domain.errors import StoreUnavailable
 from dingdan.store.aftersales import CaseEventRepo, CaseRepo, ComplaintRepo, RefundRepo
+from dingdan.store.analytics import AnalyticsRepo
 from dingdan.store.audit import AuditRepo
 from dingdan.store.carriers import CarrierRepo
 from dingdan.store.catalogue import CatalogueRepo
@@ -72,6 +73,7 @@ class UnitOfWork:
     refunds: RefundRepo
     complaints: ComplaintRepo
     case_events: CaseEventRepo
+    analytics: AnalyticsRepo
 
     def __init__(self, engine: AsyncEngine, clock: Clock = utc_now,
                  read_only: bool = False) -> None:
@@ -138,6 +140,7 @@ class UnitOfWork:
         self.refunds = RefundRepo(conn)
         self.complaints = ComplaintRepo(conn)
         self.case_events = CaseEventRepo(conn)
+        self.analytics = AnalyticsRepo(conn)
         return self
 
     async def commit(self) -> None:

@@ -24,6 +24,7 @@ from dingdan.store.uow import Clock, UnitOfWorkFactory, utc_now
 from dingdan.web import errors, intake_hooks, live, metrics, payments, portal, ui
 from dingdan.web.api import (
     aftersales,
+    analytics,
     catalogue,
     complaints,
     notifications,
@@ -128,6 +129,7 @@ def create_app(settings: Settings, clock: Clock = utc_now,
     app.include_router(aftersales.router, prefix=API)  # after-sales and refunds (issue 13)
     app.include_router(complaints.router, prefix=API)
     app.include_router(portal_aftersales.router, prefix=API)  # the customer's own
+    app.include_router(analytics.router, prefix=API)
     ui.install(app, settings)  # the back office: pages at /, live updates at /live
     install_auth(app, settings)  # sessions, CSRF, sign-in; people, tokens and audit
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

@@ -202,6 +202,9 @@ FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "refund_through_refunds": ("A case is refunded by issuing its refund.", "请通过退款操作完成退款。"),
     "not_configured": ("This payment gateway is not configured.", "未配置该支付渠道。"),
     "closed": ("It is closed.", "已关闭。"),
+    "range_backwards": ("The range starts after it ends.", "开始日期晚于结束日期。"),
+    "range_too_long": ("At most two years (731 days) at a time.", "一次最多查询两年（731 天）。"),
+    "unknown_value": ("Not one of the allowed values.", "不是允许的取值。"),
 }
 
 

@@ -50,6 +50,8 @@ class WorkerConfig:
     payment_timeout_scan_seconds: int = 60
     auto_complete_scan_seconds: int = 600
     dead_letter_digest_seconds: int = 900
+    analytics_refresh_seconds: int = 60
+    timezone: str = "Asia/Shanghai"  # the analytics read model's days
     listen_url: str | None = None  # PostgreSQL: LISTEN here for new outbox rows
     jobs: bool = True  # run the timed jobs too (a delivery-only worker says no)
     backup: BackupSchedule | None = None  # None: the worker makes no backups
@@ -79,6 +81,8 @@ def worker_config(settings: Settings, available: Iterable[str]) -> WorkerConfig:
         payment_timeout_minutes=settings.payment_timeout_minutes,
         auto_complete_days=settings.auto_complete_days,
         sla_scan_seconds=settings.sla_scan_seconds,
+        analytics_refresh_seconds=settings.analytics_refresh_seconds,
+        timezone=settings.timezone,
         listen_url=None if settings.is_sqlite else settings.database_url,
         backup=BackupSchedule(settings.database_url, settings.backup_dir,
                               max(60, int(settings.backup_interval_hours * 3600)),

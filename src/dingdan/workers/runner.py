@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -29,7 +30,7 @@ from dingdan.adapters.carriers.kuaidi100 import Kuaidi100Client
 from dingdan.adapters.netguard import guarded_client
 from dingdan.adapters.notify.port import Message, Sender, SendResult
 from dingdan.domain.notifications import Channel
-from dingdan.services import complaints, jobs, sla, tracking
+from dingdan.services import analytics_model, complaints, jobs, sla, tracking
 from dingdan.services.delivery import (
     Claimed,
     build_message,
@@ -206,11 +207,15 @@ class Worker:
         async def complaint_sla(tick: datetime) -> object:
             return await complaints.scan_breaches(self.uows)
 
+        async def analytics_refresh(tick: datetime) -> object:
+            return await analytics_model.refresh(self.uows, ZoneInfo(cfg.timezone))
+
         timed = [Job("sla_scan", cfg.sla_scan_seconds, sla_scan),
                  Job("complaint_sla", cfg.sla_scan_seconds, complaint_sla),
                  Job("payment_timeout", cfg.payment_timeout_scan_seconds, payment_timeout),
                  Job("auto_complete", cfg.auto_complete_scan_seconds, auto_complete),
-                 Job("dead_letter_digest", digest, dead_letter_digest)]
+                 Job("dead_letter_digest", digest, dead_letter_digest),
+                 Job("analytics_refresh", cfg.analytics_refresh_seconds, analytics_refresh)]
         timed.extend(self._tracking_jobs())
         if cfg.backup is not None:
             plan = cfg.backup

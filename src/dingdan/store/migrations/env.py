@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from dingdan.store import (
     tables_aftersales,  # noqa: F401  (after-sales cases, refunds, complaints: 0012)
+    tables_analytics,  # noqa: F401  (the analytics read model: 0013)
     tables_carriers,  # noqa: F401  (carriers, rates, labels, tracking: 0011)
     tables_delivery,  # noqa: F401  (delivery log, SLA, alerts: 0002)
     tables_intake,  # noqa: F401  (shop connections, channel versions, imports: 0009)

@@ -233,6 +233,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     from dingdan.web import live
     from dingdan.web.ui import (
         aftersales,
+        analytics,
         carriers,
         help,
         home,
@@ -251,5 +252,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     for module in (customers, review_rules):
         app.include_router(module.router, include_in_schema=False)
     for module in (home, intake, orders, review, stock, notifications, carriers, aftersales,
-                   help, live):
+                   help, live, analytics):
         app.include_router(module.router, include_in_schema=False)

@@ -24,6 +24,7 @@ from dingdan.services import orders as svc
 from dingdan.services.export import export_rows
 from dingdan.web.portal import status_page_url
 from dingdan.web.ui import error_response, page_language, redirect, render
+from dingdan.web.ui.analytics import order_gantt
 from dingdan.web.ui.customers import review_panel
 from dingdan.web.ui.deps import PageActor, read_uow, write_uow, write_uows
 from dingdan.web.ui.export import csv_stream, xlsx_stream
@@ -158,6 +159,8 @@ async def _order_context(request: Request, actor: Actor, number: str) -> dict[st
         "can_note": can(actor, Permission.ORDER_NOTE),
         "masked": masked,
         "overdue": bo.overdue_since(order, request.app.state.uow.clock()),
+        "gantt": order_gantt(order, timeline, request.app.state.uow.clock(),
+                             page_language(request)),
     }
 
 
