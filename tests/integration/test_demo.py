@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -67,15 +67,33 @@ def _demo_orders() -> Any:
 @pytest.fixture(scope="module",
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def demo_url(request: pytest.FixtureRequest, sqlite_template: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh SQLite database, or the session's PostgreSQL database (migrated here, outside
-    the event loop: migrations run their own)."""
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh SQLite database, or a PostgreSQL database of this module's own (migrated here,
+    outside the event loop: migrations run their own). Not the session's shared one: the
+    demo's steps are idempotent by what they find, and other tests' rows are found there."""
     if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_session_url")
-        return url
+        import uuid
+
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        from dingdan.store.migrate import upgrade
+
+        shared = make_url(request.getfixturevalue("pg_session_url"))
+        admin = shared.set(drivername="postgresql", database="postgres").render_as_string(
+            hide_password=False)
+        name = f"dingdan_demo_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = shared.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copy(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+    yield f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture(scope="module")

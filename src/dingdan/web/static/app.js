@@ -38,3 +38,24 @@
     document.querySelectorAll(sel).forEach(function (box) { box.checked = e.target.checked; });
   });
 })();
+
+// A live update re-renders a part of the page; a <details> the person opened (the customer
+// page's "I need help", a panel) stays open through it instead of snapping shut under them.
+(function () {
+  var open = [];
+  function remember() {
+    open = Array.prototype.map.call(document.querySelectorAll("details[open][data-testid]"),
+      function (d) { return d.getAttribute("data-testid"); });
+  }
+  function restore() {
+    open.forEach(function (id) {
+      var d = document.querySelector('details[data-testid="' + id + '"]');
+      if (d) { d.open = true; }
+    });
+  }
+  // Swaps from a request, and from the server-sent events extension.
+  document.addEventListener("htmx:beforeSwap", remember);
+  document.addEventListener("htmx:sseBeforeMessage", remember);
+  document.addEventListener("htmx:afterSwap", restore);
+  document.addEventListener("htmx:sseMessage", restore);
+})();
