@@ -102,9 +102,11 @@ async def test_a_return_is_followed_to_the_refund_and_money_stock_and_status_agr
     proof = CustomerProof(number, "13800138000")
     clock.advance(days=3)
 
+    # An order's lines are numbered in SKU order, and the SKUs are random here.
+    line_a, line_b = (1, 2) if a < b else (2, 1)
     case = await aftersales.open_case_as_customer(aftersales.OpenCase(
         number, CaseType.RETURN_REFUND, Reason.DEFECTIVE,
-        (aftersales.CaseLine(1, 2), aftersales.CaseLine(2, 1))), uows(), proof=proof)
+        (aftersales.CaseLine(line_a, 2), aftersales.CaseLine(line_b, 1))), uows(), proof=proof)
     await aftersales.act_on_case(aftersales.ActOnCase(case, CaseAction.APPROVE, CS), uows())
     await aftersales.act_on_case_as_customer(case, CaseAction.SEND_BACK, uows(), proof=proof,
                                              return_waybill="SF2026120200001")
@@ -113,7 +115,7 @@ async def test_a_return_is_followed_to_the_refund_and_money_stock_and_status_agr
     before = await _on_hand(uows, a), await _on_hand(uows, b)
     await aftersales.act_on_case(aftersales.ActOnCase(
         case, CaseAction.INSPECT, WAREHOUSE,
-        conditions={1: Condition.GOOD, 2: Condition.DAMAGED}), uows())
+        conditions={line_a: Condition.GOOD, line_b: Condition.DAMAGED}), uows())
     # good goods back on hand with a return movement; damaged ones quarantined, not sellable
     assert await _on_hand(uows, a) == (before[0][0] + 2, before[0][1] + 2)
     assert await _on_hand(uows, b) == before[1]
