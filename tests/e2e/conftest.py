@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,12 @@ async def _prepare(url: str) -> str:
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    """A real server process on a free port, over a fresh migrated SQLite file."""
-    path = tmp_path_factory.mktemp("e2e") / "dingdan.db"
+@asynccontextmanager
+async def fresh_server(tmp_path_factory: pytest.TempPathFactory,
+                       name: str = "server") -> AsyncIterator[Server]:
+    """A real server process on a free port, over a fresh migrated SQLite file with one
+    warehouse and one product in stock; stopped on leaving."""
+    path = tmp_path_factory.mktemp(f"e2e-{name}") / "dingdan.db"
     url = f"sqlite+aiosqlite:///{path}"
     await asyncio.to_thread(upgrade, url)
     token = await _prepare(url)
@@ -112,7 +115,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # Under pytest-xdist each worker runs its own server: one log each, not one clobbered.
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    server_log = ARTIFACTS / (f"server-{worker}.log" if worker else "server.log")
+    server_log = ARTIFACTS / (f"{name}-{worker}.log" if worker else f"{name}.log")
     log = server_log.open("w")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "dingdan.web.main:app", "--factory", "--host",
@@ -152,6 +155,12 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
             proc.kill()
             await proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    async with fresh_server(tmp_path_factory) as srv:
+        yield srv
 
 
 def _have_chromium() -> bool:

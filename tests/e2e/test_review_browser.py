@@ -8,19 +8,12 @@ of its own (the other browser tests expect paid orders to wait).
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from playwright.async_api import expect
 
-from dingdan.store.migrate import upgrade
-from e2e.conftest import ARTIFACTS, ROOT, Server, _free_port, _prepare, shot, sign_in
+from e2e.conftest import Server, fresh_server, shot, sign_in
 from helpers import order_body
 
 pytestmark = pytest.mark.e2e
@@ -28,54 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    path = tmp_path_factory.mktemp("e2e-review") / "dingdan.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    await asyncio.to_thread(upgrade, url)
-    token = await _prepare(url)
-    port = _free_port()
-    env = {**os.environ, "DINGDAN_DATABASE_URL": url, "DINGDAN_ENV": "test",
-           "DINGDAN_DEFAULT_LANGUAGE": "en", "DINGDAN_STATIC_DIR": str(ROOT / "node_modules"),
-           "DINGDAN_TOKEN_CACHE_SECONDS": "0"}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / f"server-review-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
-           ).open("w")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "dingdan.web.main:app", "--factory", "--host",
-        "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "1",
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        async with httpx.AsyncClient(timeout=1) as probe:
-            while True:
-                try:
-                    if (await probe.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError("no server; see artifacts/e2e/server-review-*.log")
-                await asyncio.sleep(0.1)
-        srv = Server(base, token, {"sku": "TEA-001", "warehouse": "SH"})
-        async with srv.api() as api:
-            for path, body in (
-                    ("/api/v1/warehouses", {"code": "SH", "name": "上海仓", "region": "上海",
-                                            "priority": 10}),
-                    ("/api/v1/products", {"sku": "TEA-001", "name": "龙井茶 250g",
-                                          "price": 12800}),
-                    ("/api/v1/stock/receipts", {"sku": "TEA-001", "warehouse": "SH",
-                                                "quantity": 1000, "reason": "opening"})):
-                r = await api.post(path, json=body)
-                assert r.status_code == 201, r.text
+    async with fresh_server(tmp_path_factory, "server-review") as srv:
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-        log.close()
 
 
 async def test_rules_written_in_the_editor_hold_orders_a_reviewer_then_approves(
